@@ -1,0 +1,7 @@
+"""``python -m cztgeo``: same as the ``cztgeo`` command."""
+
+from __future__ import annotations
+
+from .cli import main
+
+raise SystemExit(main())

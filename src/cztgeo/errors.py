@@ -1,0 +1,51 @@
+"""Public exceptions of cztgeo.
+
+Every error cztgeo raises on purpose derives from :class:`CztgeoError` and from the builtin
+that matches it, so ``except ValueError`` keeps working. Messages say what was wrong and how to
+fix it, in one line.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CRSError",
+    "CztgeoError",
+    "DataSourceError",
+    "EmptyNetworkError",
+    "GeometryError",
+    "InputError",
+    "OfflineError",
+    "SnapError",
+]
+
+
+class CztgeoError(Exception):
+    """Base class of all cztgeo errors."""
+
+
+class InputError(CztgeoError, ValueError):
+    """Bad input from the caller: a wrong value, file or option."""
+
+
+class CRSError(InputError):
+    """A missing, unknown or conflicting coordinate reference system."""
+
+
+class GeometryError(InputError):
+    """Empty, null or unusable geometries."""
+
+
+class SnapError(InputError):
+    """A point is too far from the network to be snapped to it."""
+
+
+class DataSourceError(CztgeoError, RuntimeError):
+    """A data source could not deliver: unreadable file, failed download, corrupt cache."""
+
+
+class EmptyNetworkError(DataSourceError):
+    """A network filter or extent left no edges."""
+
+
+class OfflineError(DataSourceError):
+    """The operation needs the internet but cztgeo is offline."""
