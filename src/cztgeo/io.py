@@ -34,9 +34,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent
-    )
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # some drivers refuse to write over an existing file
@@ -69,10 +67,14 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
             f"{', '.join([*_DRIVERS, '.parquet', '.csv'])}"
         )
     if driver == "ESRI Shapefile":  # several sidecar files: no single atomic rename
-        gdf.to_file(out, driver=driver)
+        short = {c: str(c)[:10] for c in gdf.columns if c != gdf.geometry.name}
+        if len(set(short.values())) == len(short):
+            gdf = gdf.rename(columns=short)
+        gdf.to_file(out, driver=driver, encoding="UTF-8")
         return out
+    layer = {"layer": out.stem} if driver == "GPKG" else {}
     with atomic_path(out) as tmp:
-        gdf.to_file(tmp, driver=driver)
+        gdf.to_file(tmp, driver=driver, **layer)
     return out
 
 

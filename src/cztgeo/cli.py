@@ -1,0 +1,195 @@
+"""The ``cztgeo`` command: a thin shell over the library.
+
+Exit codes: 0 success, 1 a check found something (encroachment), 2 bad input or failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import CztgeoError
+
+__all__ = ["main"]
+
+log = logging.getLogger("cztgeo")
+
+EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        return [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got {text!r}"
+        ) from None
+
+
+def _lonlat(text: str) -> tuple[float, float]:
+    vals = _float_list(text)
+    if len(vals) != 2:
+        raise argparse.ArgumentTypeError(f"expected LON,LAT, got {text!r}")
+    return vals[0], vals[1]
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from .settings import Settings
+
+    changes: dict[str, Any] = {}
+    if getattr(args, "data_dir", None):
+        changes["data_dir"] = Path(args.data_dir)
+    if getattr(args, "cache_dir", None):
+        changes["cache_dir"] = Path(args.cache_dir)
+    if getattr(args, "offline", False):
+        changes["offline"] = True
+    return Settings().with_(**changes)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from . import __version__
+    from .settings import embedded_data_dir
+
+    settings = _settings(args)
+    emb = embedded_data_dir()
+    embedded = _embedded_datasets(emb)
+    info: dict[str, Any] = {
+        "version": __version__,
+        "data_dir": str(settings.data_dir) if settings.data_dir else None,
+        "cache_dir": str(settings.cache_dir),
+        "embedded_data_dir": str(emb),
+        "embedded": embedded,
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"cztgeo {info['version']}")
+    print(f"data directory:  {info['data_dir'] or '(none: set CZTGEO_DATA_DIR)'}")
+    print(f"cache directory: {info['cache_dir']}")
+    print(f"embedded data:   {emb}")
+    for name, meta in embedded.items():
+        print(f"  {name}: {meta}")
+    return EXIT_OK
+
+
+def _embedded_datasets(folder: Path) -> dict[str, str]:
+    from .boundaries import BOUNDARY_SOURCE
+    from .greenheart import SKETCH_SOURCE
+
+    known = {
+        "czt_boundaries.geojson": BOUNDARY_SOURCE,
+        "green_heart_sketch.geojson": SKETCH_SOURCE,
+        "czt_road_skeleton.geojson": (
+            "scgraph-data 2.0.0 world_highways, © OpenStreetMap contributors (ODbL): "
+            "coarse major-road skeleton"
+        ),
+    }
+    return {name: desc for name, desc in known.items() if (folder / name).exists()}
+
+
+def cmd_boundaries(args: argparse.Namespace) -> int:
+    from .boundaries import load_boundaries
+    from .io import write_vector
+
+    gdf = load_boundaries(args.level)
+    if args.output:
+        write_vector(gdf, args.output)
+        print(f"wrote {len(gdf)} {args.level} boundaries to {args.output}")
+    else:
+        print(gdf.drop(columns="geometry").to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_green_heart(args: argparse.Namespace) -> int:
+    from .greenheart import load_green_heart
+    from .io import write_vector
+
+    gdf = load_green_heart(
+        args.file, version=args.version, crs=args.crs, zone_column=args.zone_column
+    )
+    if args.output:
+        write_vector(gdf, args.output)
+        print(f"wrote {len(gdf)} green-heart zones to {args.output}")
+    else:
+        print(gdf.drop(columns="geometry").to_string(index=False))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- parser
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "info": cmd_info,
+    "boundaries": cmd_boundaries,
+    "green-heart": cmd_green_heart,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cztgeo",
+        description="Transport and greenbelt analysis for Changsha-Zhuzhou-Xiangtan (长株潭).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument(
+        "--data-dir", help="external data folder (default: $CZTGEO_DATA_DIR or ../shared/geodata)"
+    )
+    parser.add_argument("--cache-dir", help="network cache folder (default: ~/.cache/cztgeo)")
+    parser.add_argument("--offline", action="store_true", help="never use the network")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("info", help="version, data directory and embedded datasets")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+
+    p = sub.add_parser("boundaries", help="city, county or metro-area boundaries in WGS84")
+    p.add_argument("--level", choices=["city", "county", "metro"], default="city")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="output file; format from the suffix (.gpkg .geojson .shp .parquet .csv)",
+    )
+
+    p = sub.add_parser("green-heart", help="the green heart (sketch or an official file) in WGS84")
+    p.add_argument(
+        "file", nargs="?", help="official boundary file (default: the approximate sketch)"
+    )
+    p.add_argument("--version", default="2024-2035", choices=["2010-2030", "2024-2035"])
+    p.add_argument("--crs", help="CRS of the file if missing or wrong: EPSG code, gcj02 or bd09")
+    p.add_argument("--zone-column", help="column with zone names")
+    p.add_argument("-o", "--output", help="output file; format from the suffix")
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not args.command:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    func = COMMANDS[args.command]
+    try:
+        return func(args)
+    except CztgeoError as exc:
+        print(f"cztgeo {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # unwritable output folder, disk full, ...
+        print(
+            f"cztgeo {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("cztgeo: interrupted", file=sys.stderr)
+        return 130

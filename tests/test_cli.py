@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import pytest
+
+from cztgeo.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_and_module_entry():
+    res = subprocess.run(
+        [sys.executable, "-m", "cztgeo", "--help"], capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 0
+    assert "boundaries" in res.stdout and "info" in res.stdout
+
+
+def test_info_json(capsys):
+    code, out, _ = run(capsys, "info", "--json")
+    assert code == 0
+    info = json.loads(out)
+    assert info["version"]
+    assert "czt_boundaries.geojson" in info["embedded"]
+    assert "APPROXIMATE" in info["embedded"]["green_heart_sketch.geojson"]
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".parquet", ".shp", ".csv"])
+def test_boundaries_written_in_format_of_suffix(capsys, tmp_path, suffix):
+    out = tmp_path / f"cities{suffix}"
+    code, stdout, _ = run(capsys, "boundaries", "--level", "city", "-o", str(out))
+    assert code == 0, stdout
+    assert "wrote 3 city boundaries" in stdout
+    if suffix == ".csv":
+        assert out.read_text().count("\n") == 4
+    else:
+        back = gpd.read_parquet(out) if suffix == ".parquet" else gpd.read_file(out)
+        assert len(back) == 3 and back.crs.to_epsg() == 4326
+    # no temporary files left beside the output
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["boundaries", "-o", "{tmp}/x.xyz"], "cannot tell the output format"),
+        (["green-heart", "{tmp}/missing.gpkg", "-o", "{tmp}/gh.gpkg"], "file not found"),
+        (
+            ["green-heart", "{tmp}/in.geojson", "--crs", "gcj03", "-o", "{tmp}/gh.gpkg"],
+            "unknown CRS 'gcj03'",
+        ),
+        (["green-heart", "{tmp}/nocrs.csv", "-o", "{tmp}/gh.gpkg"], "has no CRS"),
+        (["green-heart", "{tmp}/trunc.gpkg", "-o", "{tmp}/gh.gpkg"], "cannot read it"),
+    ],
+)
+def test_bad_input_one_line_exit_2_nothing_written(capsys, tmp_path, argv, message):
+    import shapely
+
+    gdf = gpd.GeoDataFrame(
+        {"zone": ["core"]}, geometry=[shapely.box(113, 28, 113.1, 28.1)], crs=4326
+    )
+    gdf.to_file(tmp_path / "in.geojson")
+    (tmp_path / "nocrs.csv").write_text(
+        'zone,wkt\ncore,"POLYGON ((113 28, 113.1 28, 113.1 28.1, 113 28))"\n'
+    )
+    gdf.to_file(tmp_path / "good.gpkg")
+    data = (tmp_path / "good.gpkg").read_bytes()
+    (tmp_path / "trunc.gpkg").write_bytes(data[: len(data) // 2])
+    before = set(tmp_path.iterdir())
+    code, out, err = run(capsys, *[a.format(tmp=tmp_path) for a in argv])
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    assert set(tmp_path.iterdir()) == before
