@@ -1,0 +1,359 @@
+"""Isochrone polygons that follow the roads actually reached, holes and islands kept.
+
+The exact isochrone of a network is the set of points within an access distance of the reached
+network: every arc reached in time, partly reached arcs up to the reached point. Computing that
+with polygon buffers and unions is exact but slow (seconds to tens of seconds on a metro
+network), which is what the osmnx recipe does. cztgeo computes the same shape on a grid:
+
+1. sample the reached arc pieces every half grid cell (exact coordinates kept);
+2. a Euclidean distance transform finds, for every grid cell, the nearest sampled seed cell;
+   the distance to that seed's exact sample point gives a sub-cell distance field;
+3. filled contours of that field at the access distance (contourpy, linear interpolation)
+   give polygons with holes, which are simplified with topology preserved.
+
+Away from the medial axis the field is the true distance to the reached network up to a small
+fraction of a cell, so the polygon matches the exact buffer closely (tests assert IoU >= 0.99).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Literal
+
+import contourpy
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+from scipy import ndimage
+
+from .errors import InputError
+from .routing import DEFAULT_MAX_SNAP_M, Snap, travel_times_s
+from .speeds import WALK_KMH
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .network import Network
+
+__all__ = ["DEFAULT_ACCESS_M", "isochrones", "reached_pieces"]
+
+log = logging.getLogger(__name__)
+
+#: Default access distance (metres) by mode: how far from a reached road still counts.
+DEFAULT_ACCESS_M = {"drive": 100.0, "walk": 50.0, "bike": 75.0, "rail": 100.0}
+MAX_CELLS = 6_000_000
+
+Style = Literal["network", "exact", "convex", "concave"]
+
+
+def _check_minutes(minutes: Any) -> list[float]:
+    vals: list[Any] = [minutes] if np.isscalar(minutes) else list(minutes)
+    if not vals:
+        raise InputError("minutes is empty: give at least one threshold, e.g. minutes=[15, 30]")
+    out = []
+    for m in vals:
+        try:
+            f = float(m)
+        except (TypeError, ValueError):
+            raise InputError(f"minutes must be numbers, got {m!r}") from None
+        if not np.isfinite(f) or f <= 0:
+            raise InputError(f"minutes must be positive, got {m!r}")
+        out.append(f)
+    return sorted(set(out))
+
+
+def _pieces(
+    net: Network, dist_s: NDArray[np.float64], snap: Snap, access_kmh: float, t_max: float
+) -> tuple[NDArray[np.float64], ...]:
+    """Candidate pieces (x0, y0, x1, y1, t0, dt): reached arcs plus the origins' own arcs."""
+    t0 = dist_s[net.tail]
+    keep = t0 <= t_max
+    tail, head = net.tail[keep], net.head[keep]
+    x0, y0, x1, y1 = net.x[tail], net.y[tail], net.x[head], net.y[head]
+    start, dt = t0[keep], net.time_s[keep]
+    # from each snapped origin along its arc (and back along the reverse arc)
+    access = snap.distance_m / (access_kmh / 3.6)
+    ox, oy, arc = snap.x, snap.y, snap.arc
+    rev = net.reverse[arc]
+    has = rev >= 0
+    ox_all = np.concatenate([ox, ox[has]])
+    oy_all = np.concatenate([oy, oy[has]])
+    ex = np.concatenate([net.x[net.head[arc]], net.x[net.tail[arc]][has]])
+    ey = np.concatenate([net.y[net.head[arc]], net.y[net.tail[arc]][has]])
+    ot = np.concatenate([access, access[has]])
+    odt = np.concatenate([(1 - snap.frac) * net.time_s[arc], snap.frac[has] * net.time_s[rev[has]]])
+    return (
+        np.concatenate([x0, ox_all]),
+        np.concatenate([y0, oy_all]),
+        np.concatenate([x1, ex]),
+        np.concatenate([y1, ey]),
+        np.concatenate([start, ot]),
+        np.concatenate([dt, odt]),
+    )
+
+
+def reached_pieces(
+    pieces: tuple[NDArray[np.float64], ...], t_s: float
+) -> tuple[NDArray[np.float64], ...]:
+    """The parts of pieces reached within ``t_s`` seconds: (x0, y0, x1, y1) of each."""
+    x0, y0, x1, y1, t0, dt = pieces
+    ok = t0 <= t_s
+    f = np.clip((t_s - t0[ok]) / np.where(dt[ok] > 0, dt[ok], 1.0), 0.0, 1.0)
+    f = np.where(dt[ok] > 0, f, 1.0)
+    return x0[ok], y0[ok], x0[ok] + f * (x1[ok] - x0[ok]), y0[ok] + f * (y1[ok] - y0[ok])
+
+
+def _cell_segments(
+    x0: NDArray[np.float64],
+    y0: NDArray[np.float64],
+    x1: NDArray[np.float64],
+    y1: NDArray[np.float64],
+    xmin: float,
+    ymin: float,
+    res: float,
+    nx: int,
+) -> tuple[NDArray[np.float64], ...]:
+    """Cut straight pieces into the runs that fall in each grid cell (cells by nearest centre).
+
+    Points are placed every ``res / 4`` along each piece; consecutive points of one piece in the
+    same cell form one run, which is a straight sub-segment (joined to the previous run so
+    nothing is lost between them). Returns (ax, ay, bx, by, length, cell) per run.
+    """
+    seg = np.hypot(x1 - x0, y1 - y0)
+    n = np.maximum(np.ceil(seg / (res / 4.0)).astype(np.int64), 1) + 1
+    piece = np.repeat(np.arange(seg.size), n)
+    starts = np.cumsum(n) - n
+    k = np.arange(piece.size) - np.repeat(starts, n)
+    s = k / (n[piece] - 1)
+    px = x0[piece] + s * (x1 - x0)[piece]
+    py = y0[piece] + s * (y1 - y0)[piece]
+    cell = np.rint((py - ymin) / res).astype(np.int64) * nx + np.rint((px - xmin) / res).astype(
+        np.int64
+    )
+    new_run = np.ones(piece.size, dtype=bool)
+    new_run[1:] = (cell[1:] != cell[:-1]) | (piece[1:] != piece[:-1])
+    first = np.flatnonzero(new_run)
+    last = np.r_[first[1:] - 1, piece.size - 1]
+    # start each run at the previous point of the same piece, so runs overlap at cell edges
+    prev = np.where((first > 0) & (k[first] > 0), first - 1, first)
+    ax, ay, bx, by = px[prev], py[prev], px[last], py[last]
+    return ax, ay, bx, by, np.hypot(bx - ax, by - ay), cell[first]
+
+
+def _segment_distance(
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    ax: NDArray[np.float64],
+    ay: NDArray[np.float64],
+    bx: NDArray[np.float64],
+    by: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    t = np.clip(((px - ax) * dx + (py - ay) * dy) / np.where(len2 > 0, len2, 1.0), 0.0, 1.0)
+    return np.asarray(np.hypot(px - (ax + t * dx), py - (ay + t * dy)))
+
+
+def _polygons_from_field(
+    xs: NDArray[np.float64], ys: NDArray[np.float64], field: NDArray[np.float64], level: float
+) -> shapely.Geometry:
+    gen = contourpy.contour_generator(
+        x=xs, y=ys, z=field, fill_type=contourpy.FillType.OuterOffset, name="serial"
+    )
+    filled: Any = gen.filled(-1.0, level)
+    points, offsets = filled[0], filled[1]
+    polys = []
+    for pts, off in zip(points, offsets, strict=True):
+        rings = [pts[off[i] : off[i + 1]] for i in range(len(off) - 1)]
+        shell, holes = rings[0], [r for r in rings[1:] if len(r) >= 4]
+        if len(shell) >= 4:
+            polys.append(shapely.Polygon(shell, holes))
+    if not polys:
+        return shapely.MultiPolygon()
+    geom = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
+    return geom if geom.is_valid else shapely.make_valid(geom)
+
+
+def _grid_isochrones(
+    pieces: tuple[NDArray[np.float64], ...],
+    thresholds_s: list[float],
+    access_m: float,
+    res: float,
+) -> list[shapely.Geometry]:
+    reached = [reached_pieces(pieces, t) for t in thresholds_s]
+    allx = np.concatenate([np.r_[r[0], r[2]] for r in reached])
+    ally = np.concatenate([np.r_[r[1], r[3]] for r in reached])
+    if allx.size == 0:
+        return [shapely.MultiPolygon() for _ in thresholds_s]
+    pad = access_m + 2.5 * res
+    xmin, ymin = float(allx.min() - pad), float(ally.min() - pad)
+    nx = int(np.ceil((allx.max() + pad - xmin) / res)) + 1
+    ny = int(np.ceil((ally.max() + pad - ymin) / res)) + 1
+    xs: NDArray[np.float64] = xmin + res * np.arange(nx, dtype=np.float64)
+    ys: NDArray[np.float64] = ymin + res * np.arange(ny, dtype=np.float64)
+    m = int(np.ceil(pad / res)) + 1
+    running = np.full((ny, nx), np.inf)
+    out = []
+    for x0, y0, x1, y1 in reached:
+        if x0.size == 0:
+            out.append(shapely.MultiPolygon())
+            continue
+        ax, ay, bx, by, _, cell = _cell_segments(x0, y0, x1, y1, xmin, ymin, res, nx)
+        # runs grouped by cell (CSR): a cell may hold several roads near a junction
+        srt = np.argsort(cell, kind="stable")
+        cells, first, count = np.unique(cell[srt], return_index=True, return_counts=True)
+        start_of = np.full(ny * nx, 0, dtype=np.int64)
+        count_of = np.zeros(ny * nx, dtype=np.int64)
+        start_of[cells] = first
+        count_of[cells] = count
+        seed = (count_of > 0).reshape(ny, nx)
+        rows = np.flatnonzero(seed.any(axis=1))
+        cols = np.flatnonzero(seed.any(axis=0))
+        r0, r1 = max(rows[0] - m, 0), min(rows[-1] + m + 1, ny)
+        c0, c1 = max(cols[0] - m, 0), min(cols[-1] + m + 1, nx)
+        edt, (jy, jx) = ndimage.distance_transform_edt(
+            ~seed[r0:r1, c0:c1], sampling=res, return_indices=True
+        )
+        # The distance to the nearest seed cell's centre is within 0.71 cells of the true
+        # distance. Exact distances (to every run in the nearest seed cell and its 8
+        # neighbours) are needed only in a band around the contour; elsewhere the cell-centre
+        # distance decides inside/outside.
+        d = np.asarray(edt, dtype=np.float64)
+        band = np.flatnonzero((np.abs(d - access_m) < 2.0 * res).ravel())
+        if band.size:
+            by_, bx_ = np.divmod(band, c1 - c0)
+            cy, cx = jy.ravel()[band] + r0, jx.ravel()[band] + c0
+            qx, qy = xs[c0:c1][bx_], ys[r0:r1][by_]
+            best = np.full(band.size, np.inf)
+            for oy in (-1, 0, 1):
+                for ox in (-1, 0, 1):
+                    c = np.clip(cy + oy, 0, ny - 1) * nx + np.clip(cx + ox, 0, nx - 1)
+                    n_in, s0 = count_of[c], start_of[c]
+                    for r in range(int(n_in.max(initial=0))):
+                        sel = np.flatnonzero(n_in > r)
+                        kk = srt[s0[sel] + r]
+                        dd = _segment_distance(qx[sel], qy[sel], ax[kk], ay[kk], bx[kk], by[kk])
+                        best[sel] = np.minimum(best[sel], dd)
+            d.ravel()[band] = best
+        sub = running[r0:r1, c0:c1]
+        np.minimum(sub, d, out=sub)  # reached sets grow with time: keep the fields nested
+        out.append(_polygons_from_field(xs[c0:c1], ys[r0:r1], sub, access_m))
+    return out
+
+
+def isochrones(
+    net: Network,
+    origins: Any,
+    *,
+    minutes: Any = (15, 30),
+    access_m: float | None = None,
+    resolution_m: float | None = None,
+    simplify_m: float | None = None,
+    style: Style = "network",
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    access_kmh: float = WALK_KMH,
+) -> gpd.GeoDataFrame:
+    """Isochrone polygons: the area within ``access_m`` of the network reached in time.
+
+    Parameters
+    ----------
+    net
+        The network.
+    origins
+        One ``(lon, lat)``, several (the nearest origin counts), or points in a GeoDataFrame.
+    minutes
+        Thresholds; one row each, nested (each contains the smaller ones).
+    access_m
+        How far from a reached road a place still counts (by mode: drive 100 m, walk 50 m,
+        bike 75 m, rail 100 m).
+    resolution_m
+        Grid cell size; ``access_m / 4`` by default (coarsened automatically beyond 6 million
+        cells, with a log message).
+    simplify_m
+        Simplification tolerance (topology preserved); ``resolution_m / 25`` by default (it
+        drops the collinear vertices of the grid contour), 0 off.
+    style
+        ``"network"`` (default, described in the module docstring); ``"exact"`` (buffer-union
+        of the reached pieces: the reference, slow on big networks); ``"convex"`` and
+        ``"concave"`` hulls of the reached network, opt-in only (they swallow road-free land).
+    max_snap_m, access_kmh
+        As in :func:`~cztgeo.routing.travel_times`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:4326, one row per threshold: ``minutes``, ``area_km2`` (measured in the
+        network's UTM zone), ``network`` (source label), ``coarse``, ``geometry``
+        ((Multi)Polygon, holes kept). ``attrs["snap_distance_m"]`` lists the snap distances.
+    """
+    thresholds = _check_minutes(minutes)
+    access = float(access_m if access_m is not None else DEFAULT_ACCESS_M.get(net.mode, 100.0))
+    if not np.isfinite(access) or access <= 0:
+        raise InputError(f"access_m must be positive, got {access_m!r}")
+    res = float(resolution_m if resolution_m is not None else access / 4.0)
+    if not np.isfinite(res) or res <= 0:
+        raise InputError(f"resolution_m must be positive, got {resolution_m!r}")
+    t_max = max(thresholds) * 60.0
+    dist, snap = travel_times_s(
+        net, origins, max_minutes=max(thresholds), max_snap_m=max_snap_m, access_kmh=access_kmh
+    )
+    pieces = _pieces(net, dist, snap, access_kmh, t_max)
+    ts = [m * 60.0 for m in thresholds]
+    geoms: list[shapely.Geometry]
+    if style == "network":
+        x0, y0, x1, y1 = reached_pieces(pieces, t_max)
+        if x0.size:
+            w = np.ptp(np.r_[x0, x1]) + 2 * access
+            h = np.ptp(np.r_[y0, y1]) + 2 * access
+            if w * h / (res * res) > MAX_CELLS:
+                new = float(np.sqrt(w * h / MAX_CELLS))
+                log.info("isochrone grid coarsened from %.1f m to %.1f m", res, new)
+                res = new
+        geoms = _grid_isochrones(pieces, ts, access, res)
+        tol = res / 25.0 if simplify_m is None else float(simplify_m)
+        if tol > 0:
+            geoms = [shapely.simplify(g, tol, preserve_topology=True) for g in geoms]
+            # simplification moves edges by up to tol: clip each to the next to stay nested
+            for i in range(len(geoms) - 2, -1, -1):
+                if not geoms[i].is_empty:
+                    geoms[i] = shapely.make_valid(geoms[i].intersection(geoms[i + 1]))
+    elif style in ("exact", "convex", "concave"):
+        geoms = []
+        for t in ts:
+            x0, y0, x1, y1 = reached_pieces(pieces, t)
+            lines = shapely.linestrings(
+                np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
+            )
+            if style == "exact":
+                geoms.append(shapely.union_all(shapely.buffer(lines, access, quad_segs=8)))
+            elif style == "convex":
+                geoms.append(shapely.convex_hull(shapely.union_all(lines)).buffer(access))
+            else:
+                pts = shapely.multipoints(np.column_stack([np.r_[x0, x1], np.r_[y0, y1]]))
+                geoms.append(shapely.concave_hull(pts, ratio=0.2).buffer(access))
+    else:
+        raise InputError(f"unknown style {style!r}: use 'network', 'exact', 'convex' or 'concave'")
+    areas = [g.area / 1e6 for g in geoms]
+    tr = pyproj.Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+
+    def _to_wgs(c: NDArray[np.float64]) -> NDArray[np.float64]:
+        lon, lat = tr.transform(c[:, 0], c[:, 1])
+        return np.column_stack([lon, lat])
+
+    wgs = [shapely.transform(g, _to_wgs) for g in geoms]
+    label = net.source + (" (coarse skeleton)" if net.coarse else "")
+    gdf = gpd.GeoDataFrame(
+        {
+            "minutes": thresholds,
+            "area_km2": areas,
+            "network": label,
+            "coarse": net.coarse,
+        },
+        geometry=wgs,
+        crs="EPSG:4326",
+    )
+    gdf.attrs["snap_distance_m"] = snap.distance_m.tolist()
+    gdf.attrs["access_m"] = access
+    gdf.attrs["resolution_m"] = res
+    return gdf

@@ -1,0 +1,297 @@
+"""Travel times on a :class:`~cztgeo.network.Network` with scipy's C Dijkstra.
+
+Origins are points anywhere: each is snapped to the nearest arc (exactly, on the segment), the
+snap distance is walked at ``access_kmh`` and counted, and the journey starts part-way along
+the arc. A virtual source node joins all origins, so one Dijkstra run gives multi-source times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyproj
+import scipy.sparse as sp
+import shapely
+from scipy.sparse import csgraph
+
+from .errors import InputError, SnapError
+from .speeds import WALK_KMH
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .network import Network
+
+__all__ = ["Snap", "snap_points", "travel_time_matrix", "travel_times"]
+
+DEFAULT_MAX_SNAP_M = 1000.0
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Origins snapped to arcs.
+
+    Attributes
+    ----------
+    arc
+        The arc each point snapped to.
+    frac
+        Position along the arc (0 at its tail, 1 at its head).
+    distance_m
+        Straight distance from the point to the arc, metres.
+    x, y
+        The snapped positions in the network's metric CRS.
+    """
+
+    arc: NDArray[np.int64]
+    frac: NDArray[np.float64]
+    distance_m: NDArray[np.float64]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+
+
+def as_lonlat(points: Any) -> NDArray[np.float64]:
+    """Accept (lon, lat), a list of them, an (n, 2) array or a GeoSeries/GeoDataFrame of points."""
+    import geopandas as gpd
+
+    if isinstance(points, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        from .crs import to_wgs84
+
+        gdf = points if isinstance(points, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=points)
+        gdf = to_wgs84(gdf)
+        geoms = gdf.geometry.values
+        if not (shapely.get_type_id(geoms) == 0).all():
+            raise InputError("origins must be points")
+        return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
+    arr = np.asarray(points, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1)
+    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
+        raise InputError(f"expected (lon, lat) points, got an array of shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise InputError("points contain NaN or infinite coordinates")
+    if (np.abs(arr[:, 0]) > 180).any() or (np.abs(arr[:, 1]) > 90).any():
+        raise InputError(
+            "points are not lon/lat degrees (|lon| > 180 or |lat| > 90): pass WGS84 (lon, lat) "
+            "or a GeoDataFrame with its CRS"
+        )
+    return arr
+
+
+def _arc_tree(net: Network) -> shapely.STRtree:
+    if "tree" not in net._derived:
+        t, h = net.tail, net.head
+        coords = np.stack(
+            [np.column_stack([net.x[t], net.y[t]]), np.column_stack([net.x[h], net.y[h]])], axis=1
+        )
+        segs = shapely.linestrings(coords)
+        net._derived["segments"] = segs
+        net._derived["tree"] = shapely.STRtree(segs)
+    return net._derived["tree"]  # type: ignore[no-any-return]
+
+
+def project(
+    net: Network, lonlat: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    tr = pyproj.Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
+    x, y = tr.transform(lonlat[:, 0], lonlat[:, 1])
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def snap_points(net: Network, points: Any, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snap:
+    """Snap points to their nearest arcs.
+
+    Raises
+    ------
+    SnapError
+        If any point is farther than ``max_snap_m`` from the network (all such points listed).
+    """
+    lonlat = as_lonlat(points)
+    x, y = project(net, lonlat)
+    tree = _arc_tree(net)
+    pts = shapely.points(x, y)
+    idx, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    arc = np.empty(len(pts), dtype=np.int64)
+    arc[idx[0]] = idx[1]
+    d = np.empty(len(pts))
+    d[idx[0]] = dist
+    far = d > max_snap_m
+    if far.any():
+        bad = [
+            f"({lonlat[i, 0]:.5f}, {lonlat[i, 1]:.5f}) {d[i]:.0f} m"
+            for i in np.flatnonzero(far)[:5]
+        ]
+        more = "" if far.sum() <= 5 else f" and {int(far.sum()) - 5} more"
+        raise SnapError(
+            f"{int(far.sum())} point(s) farther than {max_snap_m:.0f} m from the {net.mode} "
+            f"network: {', '.join(bad)}{more}; move them, use a larger network, or raise "
+            f"max_snap_m"
+        )
+    t, h = net.tail[arc], net.head[arc]
+    ax, ay = net.x[t], net.y[t]
+    dx, dy = net.x[h] - ax, net.y[h] - ay
+    seg2 = dx * dx + dy * dy
+    frac = np.where(seg2 > 0, ((x - ax) * dx + (y - ay) * dy) / np.where(seg2 > 0, seg2, 1), 0.0)
+    frac = np.clip(frac, 0.0, 1.0)
+    # canonical arc of a two-way street (the lower index), so points on one street compare
+    rev = net.reverse[arc]
+    flip = (rev >= 0) & (rev < arc)
+    arc = np.where(flip, rev, arc)
+    frac = np.where(flip, 1.0 - frac, frac)
+    t, h = net.tail[arc], net.head[arc]
+    ax, ay = net.x[t], net.y[t]
+    dx, dy = net.x[h] - ax, net.y[h] - ay
+    return Snap(arc=arc, frac=frac, distance_m=d, x=ax + frac * dx, y=ay + frac * dy)
+
+
+def _source_arcs(
+    net: Network, snap: Snap, access_kmh: float
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Targets and costs (s) from a virtual source to the end nodes of each origin's arc."""
+    access = snap.distance_m / (access_kmh / 3.6)
+    arc = snap.arc
+    targets = [net.head[arc].astype(np.int64)]
+    costs = [access + (1.0 - snap.frac) * net.time_s[arc]]
+    rev = net.reverse[arc]
+    has = rev >= 0
+    targets.append(net.tail[arc][has].astype(np.int64))
+    costs.append(access[has] + snap.frac[has] * net.time_s[rev[has]])
+    return np.concatenate(targets), np.concatenate(costs)
+
+
+def _augmented(net: Network, targets: NDArray[np.int64], costs: NDArray[np.float64]) -> Any:
+    """The network's CSR plus one virtual source node (index n) with the given arcs."""
+    n = net.n_nodes
+    indptr = np.concatenate([net.indptr, [net.indptr[-1] + targets.size]]).astype(np.int32)
+    indices = np.concatenate([net.head, targets.astype(np.int32)])
+    data = np.concatenate([net.time_s, np.maximum(costs, 1e-9)])
+    return sp.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
+
+
+def _limit(max_minutes: float | None) -> float:
+    if max_minutes is None:
+        return np.inf
+    if not np.isfinite(max_minutes) or max_minutes <= 0:
+        raise InputError(f"max_minutes must be a positive number, got {max_minutes!r}")
+    return float(max_minutes) * 60.0
+
+
+def travel_times_s(
+    net: Network,
+    origins: Any,
+    *,
+    max_minutes: float | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    access_kmh: float = WALK_KMH,
+) -> tuple[NDArray[np.float64], Snap]:
+    """Like :func:`travel_times` but in seconds, also returning the snap (used internally)."""
+    limit = _limit(max_minutes)
+    snap = snap_points(net, origins, max_snap_m=max_snap_m)
+    targets, costs = _source_arcs(net, snap, access_kmh)
+    G = _augmented(net, targets, costs)
+    dist = csgraph.dijkstra(G, directed=True, indices=net.n_nodes, limit=limit)
+    return dist[:-1], snap
+
+
+def travel_times(
+    net: Network,
+    origins: Any,
+    *,
+    max_minutes: float | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    access_kmh: float = WALK_KMH,
+) -> NDArray[np.float64]:
+    """Travel time in minutes from the nearest of ``origins`` to every node.
+
+    Parameters
+    ----------
+    net
+        The network.
+    origins
+        One ``(lon, lat)``, several, an (n, 2) array, or a GeoDataFrame/GeoSeries of points in
+        any CRS. With several origins the time is the minimum over them.
+    max_minutes
+        Stop searching past this time (much faster); nodes beyond it get ``inf``.
+    max_snap_m
+        Refuse origins farther than this from any arc.
+    access_kmh
+        Speed for the straight line from an origin to its arc (walking by default).
+
+    Returns
+    -------
+    numpy.ndarray
+        Minutes per node (index as in ``net``), ``inf`` where unreached.
+    """
+    dist, _ = travel_times_s(
+        net, origins, max_minutes=max_minutes, max_snap_m=max_snap_m, access_kmh=access_kmh
+    )
+    return dist / 60.0
+
+
+def travel_time_matrix(
+    net: Network,
+    origins: Any,
+    destinations: Any | None = None,
+    *,
+    max_minutes: float | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    access_kmh: float = WALK_KMH,
+) -> pd.DataFrame:
+    """Minutes from every origin to every destination (``inf`` beyond ``max_minutes``).
+
+    Destinations are snapped like origins; arriving means reaching the snapped point along its
+    arc (from either end) and walking the snap distance. ``destinations=None`` uses the origins.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per origin, one column per destination (0-based positions).
+    """
+    limit = _limit(max_minutes)
+    o = snap_points(net, origins, max_snap_m=max_snap_m)
+    d = o if destinations is None else snap_points(net, destinations, max_snap_m=max_snap_m)
+    speed = access_kmh / 3.6
+    # arrival at a destination: via its arc's tail then frac of the arc, or via the reverse arc
+    d_tail, d_head = net.tail[d.arc], net.head[d.arc]
+    d_fwd = d.frac * net.time_s[d.arc]
+    d_rev_arc = net.reverse[d.arc]
+    d_bwd = np.where(d_rev_arc >= 0, (1.0 - d.frac) * net.time_s[np.maximum(d_rev_arc, 0)], np.inf)
+    egress = d.distance_m / speed
+    out = np.full((len(o.arc), len(d.arc)), np.inf)
+    # one reusable augmented matrix; only the virtual source's two arcs change per origin
+    n = net.n_nodes
+    indptr = np.concatenate([net.indptr, [net.indptr[-1] + 2]]).astype(np.int32)
+    indices = np.concatenate([net.head, np.zeros(2, dtype=np.int32)])
+    data = np.concatenate([net.time_s, np.ones(2)])
+    G = sp.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
+    for i in range(len(o.arc)):
+        single = Snap(
+            o.arc[i : i + 1],
+            o.frac[i : i + 1],
+            o.distance_m[i : i + 1],
+            o.x[i : i + 1],
+            o.y[i : i + 1],
+        )
+        targets, costs = _source_arcs(net, single, access_kmh)
+        if targets.size == 1:  # one-way arc: repeat the only arc in the second slot
+            targets, costs = np.repeat(targets, 2), np.repeat(costs, 2)
+        G.indices[-2:] = targets
+        G.data[-2:] = np.maximum(costs, 1e-9)
+        dist = csgraph.dijkstra(G, directed=True, indices=n, limit=limit)
+        via = np.minimum(dist[d_tail] + d_fwd, dist[d_head] + d_bwd) + egress
+        # origin and destination on the same arc, destination ahead: no detour needed
+        same = d.arc == o.arc[i]
+        ahead = same & (d.frac >= o.frac[i])
+        direct = (d.frac - o.frac[i]) * net.time_s[o.arc[i]] + o.distance_m[i] / speed + egress
+        via = np.where(ahead, np.minimum(via, direct), via)
+        rev_i = net.reverse[o.arc[i]]
+        if rev_i >= 0:  # the same street, behind the origin, using the reverse arc
+            on_rev = (d.arc == o.arc[i]) & (d.frac < o.frac[i])
+            back = (o.frac[i] - d.frac) * net.time_s[rev_i] + o.distance_m[i] / speed + egress
+            via = np.where(on_rev, np.minimum(via, back), via)
+        via[via > limit] = np.inf
+        out[i] = via / 60.0
+    return pd.DataFrame(out)

@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import bz2
+import math
+import time
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from cztgeo.errors import DataSourceError, EmptyNetworkError, InputError, OfflineError
+from cztgeo.network import (
+    NetworkWarning,
+    from_networkx,
+    load_network,
+    read_network_cache,
+    way_directions,
+)
+from cztgeo.sources import OverpassSource
+from cztgeo.speeds import SpeedProfile, classify_ref, parse_maxspeed
+
+
+def _nx_times(net, source):
+    G = net.to_networkx()
+    return nx.single_source_dijkstra_path_length(G, source, weight="travel_time")
+
+
+def _csgraph_times(net, source):
+    from scipy.sparse import csgraph
+
+    return csgraph.dijkstra(net.csr(), indices=source)
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive", "bike"])
+def test_yuelu_times_equal_networkx(yuelu_osm, settings, mode):
+    net = load_network(yuelu_osm, mode=mode, settings=settings)
+    assert net.n_arcs > 0 and net.mode == mode
+    for src in (0, net.n_nodes // 2):
+        ours = _csgraph_times(net, src)
+        ref = _nx_times(net, src)
+        reached = np.isfinite(ours)
+        assert reached.sum() == len(ref)
+        for node, t in ref.items():
+            assert ours[node] == pytest.approx(t, rel=1e-9, abs=1e-9)
+
+
+def test_helsinki_pbf_drive_equals_networkx(helsinki_pbf, settings):
+    with pytest.warns(NetworkWarning, match="have no location"):
+        net = load_network(helsinki_pbf, mode="drive", settings=settings)
+    assert net.n_nodes > 1000
+    assert net.crs == "EPSG:32635"
+    ours = _csgraph_times(net, 10)
+    ref = _nx_times(net, 10)
+    assert len(ref) > 100
+    for node, t in ref.items():
+        assert ours[node] == pytest.approx(t, rel=1e-9)
+
+
+def test_walk_vs_drive_filters(yuelu_osm, settings):
+    walk = load_network(yuelu_osm, mode="walk", settings=settings)
+    drive = load_network(yuelu_osm, mode="drive", settings=settings)
+    assert "footway" in walk.kinds and "steps" in walk.kinds
+    assert "footway" not in drive.kinds and "steps" not in drive.kinds
+    # walking ignores one-way; every walk arc has its reverse
+    assert (walk.reverse >= 0).all()
+    # 潇湘中路 and 桃子湖路 are tagged oneway=yes: some drive arcs have no reverse
+    assert (drive.reverse < 0).sum() > 0
+
+
+def test_lengths_are_geodesic(yuelu_osm, settings):
+    import pyproj
+
+    net = load_network(yuelu_osm, mode="walk", settings=settings)
+    g = pyproj.Geod(ellps="WGS84")
+    t, h = net.tail[:50], net.head[:50]
+    d = g.inv(net.lon[t], net.lat[t], net.lon[h], net.lat[h])[2]
+    np.testing.assert_allclose(net.length_m[:50], d, rtol=1e-9)
+    np.testing.assert_allclose(
+        net.time_s[:50],
+        net.length_m[:50]
+        / (4.5 / 3.6)
+        * np.where(np.asarray(net.kinds)[net.kind[:50]] == "steps", 1 / 0.6, 1.0),
+        rtol=1e-9,
+    )
+
+
+@pytest.mark.parametrize(
+    ("tags", "mode", "expected"),
+    [
+        ({"highway": "primary", "oneway": "yes"}, "drive", (True, False)),
+        ({"highway": "primary", "oneway": "-1"}, "drive", (False, True)),
+        ({"highway": "motorway"}, "drive", (True, False)),
+        ({"highway": "residential", "junction": "roundabout"}, "drive", (True, False)),
+        ({"highway": "residential", "oneway": "yes"}, "walk", (True, True)),
+        ({"highway": "footway"}, "drive", None),
+        ({"highway": "motorway"}, "walk", None),
+        ({"highway": "service", "service": "parking_aisle"}, "drive", None),
+        ({"highway": "residential", "access": "private"}, "drive", None),
+        ({"highway": "footway", "foot": "no"}, "walk", None),
+        ({"highway": "steps"}, "bike", None),
+        ({"highway": "secondary", "oneway": "yes", "oneway:bicycle": "no"}, "bike", (True, True)),
+        ({"railway": "subway"}, "rail", (True, True)),
+        ({"railway": "abandoned"}, "rail", None),
+    ],
+)
+def test_way_directions(tags, mode, expected):
+    assert way_directions(tags, mode) == expected
+
+
+def test_maxspeed_parsing():
+    assert parse_maxspeed("60") == 60
+    assert parse_maxspeed("60 km/h") == 60
+    assert parse_maxspeed("30 mph") == pytest.approx(48.28, abs=0.01)
+    assert parse_maxspeed("60;80") == 60
+    assert math.isnan(parse_maxspeed("CN:urban"))
+    assert math.isnan(parse_maxspeed("fast"))
+    assert math.isnan(parse_maxspeed("0"))
+    assert math.isnan(parse_maxspeed(None))
+
+
+def test_ref_classes_and_profile():
+    assert classify_ref("G4") == "expressway"
+    assert classify_ref("G0401") == "expressway"
+    assert classify_ref("S20") == "expressway"
+    assert classify_ref("G107") == "national"
+    assert classify_ref("S207") == "provincial"
+    assert classify_ref("G107;G4") == "expressway"
+    assert classify_ref("X001") is None
+    p = SpeedProfile()
+    assert p.speed_kmh("primary", urban=True) < p.speed_kmh("primary", urban=False)
+    assert p.speed_kmh("trunk", urban=False, ref="G4") == 100.0
+    assert p.speed_kmh("primary", urban=True, maxspeed="50") == pytest.approx(42.5)
+    peak = SpeedProfile(period="peak")
+    assert peak.speed_kmh("primary", urban=True) == pytest.approx(0.6 * 40.0)
+    assert math.isnan(p.speed_kmh("footway", urban=True))
+    assert (
+        SpeedProfile(overrides={"primary": 55}).speed_kmh("primary", urban=True, maxspeed="80")
+        == 55
+    )
+
+
+def test_maxspeed_changes_times(yuelu_osm, settings):
+    a = load_network(yuelu_osm, mode="drive", settings=settings)
+    b = load_network(
+        yuelu_osm, mode="drive", settings=settings, profile=SpeedProfile(period="peak")
+    )
+    assert b.time_s.sum() > a.time_s.sum() * 1.5
+
+
+def test_cache_written_keyed_and_reused(yuelu_osm, settings, tmp_path):
+    import shutil
+
+    src = tmp_path / "patch.osm"
+    shutil.copy(yuelu_osm, src)
+    net = load_network(src, mode="walk", settings=settings)
+    files = list(settings.cache_dir.glob("*.cztnet"))
+    assert len(files) == 1
+    again = load_network(src, mode="walk", settings=settings)
+    np.testing.assert_array_equal(again.time_s, net.time_s)
+    # different mode: another key
+    load_network(src, mode="drive", settings=settings)
+    assert len(list(settings.cache_dir.glob("*.cztnet"))) == 2
+    # content change: another key (the cache is keyed on content, not the path)
+    src.write_text(src.read_text().replace('k="highway" v="footway"', 'k="highway" v="path"', 1))
+    load_network(src, mode="walk", settings=settings)
+    assert len(list(settings.cache_dir.glob("*.cztnet"))) == 3
+    # a corrupt cache is discarded and rebuilt, never used
+    files[0].write_bytes(b"garbage")
+    src.write_text(src.read_text().replace('v="path"', 'v="footway"', 1))
+    rebuilt = load_network(src, mode="walk", settings=settings)
+    np.testing.assert_array_equal(rebuilt.time_s, net.time_s)
+
+
+def test_cache_file_round_trip(yuelu_osm, settings, tmp_path):
+    net = load_network(yuelu_osm, mode="walk", settings=settings)
+    path = net.save(tmp_path / "yuelu.cztnet")
+    back = load_network(path, mode="walk")
+    for name in ("lon", "lat", "x", "y", "indptr", "head", "time_s", "length_m", "kind"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(net, name))
+    assert back.kinds == net.kinds and back.source == net.source
+    with pytest.raises(InputError, match="holds a 'walk' network, not 'drive'"):
+        load_network(path, mode="drive")
+    data = path.read_bytes()
+    (tmp_path / "cut.cztnet").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataSourceError, match="corrupt or truncated"):
+        read_network_cache(tmp_path / "cut.cztnet")
+
+
+def test_bz2_osm(yuelu_osm, tmp_path, settings):
+    p = tmp_path / "y.osm.bz2"
+    p.write_bytes(bz2.compress(yuelu_osm.read_bytes()))
+    a = load_network(p, mode="walk", settings=settings)
+    b = load_network(yuelu_osm, mode="walk", settings=settings)
+    assert a.n_arcs == b.n_arcs
+
+
+def test_bad_inputs(yuelu_osm, tmp_path, settings):
+    with pytest.raises(InputError, match="unknown mode 'boat'"):
+        load_network(yuelu_osm, mode="boat", settings=settings)
+    with pytest.raises(InputError, match="not found"):
+        load_network(tmp_path / "none.osm.pbf", settings=settings)
+    with pytest.raises(InputError, match="cannot tell the network format"):
+        load_network(
+            yuelu_osm.parent / ".." / "reference" / "green_heart_facts.json", settings=settings
+        )
+    nothing = SpeedProfile(urban_kmh={}, rural_kmh={})
+    with pytest.raises(EmptyNetworkError, match="no drive arcs"):
+        load_network(yuelu_osm, mode="drive", profile=nothing, settings=settings)
+    cut = tmp_path / "cut.osm"
+    cut.write_bytes(yuelu_osm.read_bytes()[:30000])
+    with pytest.raises(DataSourceError, match="cut.osm: cannot read it as OSM data"):
+        load_network(cut, mode="walk", settings=settings)
+    assert not any(settings.cache_dir.glob("cut.osm*")) if settings.cache_dir.exists() else True
+    garbage = tmp_path / "bad.osm.pbf"
+    garbage.write_bytes(b"\x00\x01not a pbf" * 100)
+    with pytest.raises(DataSourceError, match="bad.osm.pbf: cannot read it"):
+        load_network(garbage, settings=settings)
+
+
+def test_truncated_pbf(helsinki_pbf, tmp_path, settings):
+    cut = tmp_path / "cut.osm.pbf"
+    data = helsinki_pbf.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataSourceError, match="cut.osm.pbf: cannot read it"):
+        load_network(cut, settings=settings)
+
+
+def test_rail_mode_reads_subway_and_stations(yuelu_osm, settings):
+    net = load_network(yuelu_osm, mode="rail", settings=settings)
+    assert net.kinds == ("subway",)
+    assert len(net.stations["osm_id"]) >= 1
+
+
+def test_embedded_skeleton():
+    net = load_network()
+    assert net.coarse and "coarse" in net.note
+    in_box = (net.lon >= 112.3) & (net.lon <= 113.9) & (net.lat >= 27.3) & (net.lat <= 28.7)
+    assert 1300 <= in_box.sum() <= 1400  # scgraph-data: 1,341 nodes in this box
+    t, h = net.tail, net.head
+    both = in_box[t] & in_box[h]
+    km = net.length_m[both].sum() / 2 / 1000  # undirected: two arcs per road
+    assert 4500 < km < 4900
+    with pytest.raises(InputError, match="for mode 'drive', not 'walk'"):
+        load_network(mode="walk")
+
+
+def test_overpass_offline_raises_at_once(settings):
+    start = time.perf_counter()
+    with pytest.raises(OfflineError, match="offline"):
+        load_network(OverpassSource("岳麓区, 长沙市"), settings=settings)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_from_networkx_splits_curved_edges():
+    import shapely
+
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    G.add_node(1, x=113.0, y=28.0)
+    G.add_node(2, x=113.01, y=28.0)
+    geom = shapely.LineString([(113.0, 28.0), (113.005, 28.003), (113.01, 28.0)])
+    G.add_edge(1, 2, length=1200.0, travel_time=120.0, highway="primary", geometry=geom)
+    net = from_networkx(G)
+    assert net.n_nodes == 3 and net.n_arcs == 2
+    assert net.time_s.sum() == pytest.approx(120.0)
+    assert net.length_m.sum() == pytest.approx(1200.0)

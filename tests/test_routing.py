@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cztgeo.errors import InputError, SnapError
+from cztgeo.network import load_network
+from cztgeo.routing import snap_points, travel_time_matrix, travel_times
+from cztgeo.synthetic import grid_lonlat, synthetic_grid
+
+GRID = synthetic_grid(21, 100.0)  # 100 m edges at 36 km/h: 10 s each
+II, JJ = np.meshgrid(np.arange(21), np.arange(21))
+
+
+def test_grid_exact_times_from_a_corner():
+    t = travel_times(GRID, grid_lonlat(0, 0))
+    expected = (II + JJ).ravel() * 10 / 60
+    np.testing.assert_allclose(t, expected, atol=1e-6)
+
+
+def test_origin_mid_edge_and_access_walk():
+    # 30 m north of the middle of the edge (0,0)-(1,0): 30 m at 4.5 km/h = 24 s access,
+    # then 5 s to either end
+    lon, lat = grid_lonlat(0.5, 0.3)
+    snap = snap_points(GRID, (lon, lat))
+    assert snap.distance_m[0] == pytest.approx(30.0, abs=1e-3)
+    t = travel_times(GRID, (lon, lat)) * 60
+    assert t[0] == pytest.approx(24.0 + 5.0, abs=1e-3)
+    assert t[1] == pytest.approx(24.0 + 5.0, abs=1e-3)
+    assert t[22] == pytest.approx(24.0 + 5.0 + 10.0, abs=1e-3)  # node (1,1)
+
+
+def test_multi_source_is_min_of_singles():
+    a, b = grid_lonlat(2, 3), grid_lonlat(15, 18)
+    both = travel_times(GRID, [a, b])
+    np.testing.assert_allclose(both, np.minimum(travel_times(GRID, a), travel_times(GRID, b)))
+
+
+def test_max_minutes_limit():
+    t = travel_times(GRID, grid_lonlat(0, 0), max_minutes=1.05)  # 63 s: 6 edges
+    reached = np.isfinite(t)
+    assert reached.sum() == ((II + JJ).ravel() <= 6).sum()
+    with pytest.raises(InputError, match="max_minutes must be a positive number"):
+        travel_times(GRID, grid_lonlat(0, 0), max_minutes=0)
+
+
+def test_snap_refused_beyond_limit():
+    far = grid_lonlat(10, 40)  # 2 km north of the grid
+    with pytest.raises(SnapError, match=r"1 point\(s\) farther than 1000 m"):
+        travel_times(GRID, far)
+    t = travel_times(GRID, far, max_snap_m=3000)
+    assert np.isfinite(t).all()
+
+
+def test_bad_points():
+    with pytest.raises(InputError, match="not lon/lat"):
+        travel_times(GRID, (500000.0, 3100000.0))
+    with pytest.raises(InputError, match="NaN"):
+        travel_times(GRID, (np.nan, 28.0))
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(grid_lonlat(0, 0))])
+    with pytest.raises(InputError, match="no CRS"):
+        travel_times(GRID, pts)
+
+
+def test_geodataframe_origins_any_crs():
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(grid_lonlat(0, 0))], crs=4326).to_crs(32649)
+    np.testing.assert_allclose(travel_times(GRID, pts), (II + JJ).ravel() * 10 / 60, atol=1e-6)
+
+
+def test_matrix_matches_networkx_on_real_osm(yuelu_osm, tmp_path):
+    from cztgeo.settings import Settings
+
+    net = load_network(yuelu_osm, mode="walk", settings=Settings(cache_dir=tmp_path))
+    G = net.to_networkx()
+    nodes = [3, 50, 120, 200]
+    pts = np.column_stack([net.lon[nodes], net.lat[nodes]])
+    m = travel_time_matrix(net, pts)
+    for i, a in enumerate(nodes):
+        ref = nx.single_source_dijkstra_path_length(G, a, weight="travel_time")
+        for j, b in enumerate(nodes):
+            assert m.iloc[i, j] * 60 == pytest.approx(ref.get(b, np.inf), abs=1e-6)
+
+
+def test_matrix_same_street():
+    a, b = grid_lonlat(3.2, 0), grid_lonlat(3.7, 0)
+    m = travel_time_matrix(GRID, [a, b])
+    assert m.iloc[0, 1] * 60 == pytest.approx(5.0, abs=1e-3)
+    assert m.iloc[1, 0] * 60 == pytest.approx(5.0, abs=1e-3)
+    assert m.iloc[0, 0] == pytest.approx(0.0, abs=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.tuples(st.floats(0, 20), st.floats(0, 20)),
+    st.tuples(st.floats(0, 20), st.floats(0, 20)),
+    st.tuples(st.floats(0, 20), st.floats(0, 20)),
+)
+def test_triangle_inequality(a, b, c):
+    pts = [grid_lonlat(*a), grid_lonlat(*b), grid_lonlat(*c)]
+    m = travel_time_matrix(GRID, pts, access_kmh=1e9).to_numpy()
+    assert m[0, 2] <= m[0, 1] + m[1, 2] + 1e-6
