@@ -82,3 +82,52 @@ def test_bad_input_one_line_exit_2_nothing_written(capsys, tmp_path, argv, messa
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
     assert set(tmp_path.iterdir()) == before
+
+
+def test_isochrones_cli_on_real_osm(capsys, tmp_path, yuelu_osm):
+    out = tmp_path / "iso.gpkg"
+    code, stdout, err = run(
+        capsys, "--cache-dir", str(tmp_path / "c"), "isochrones", "--network", str(yuelu_osm),
+        "--mode", "walk", "--origin", "112.9455,28.1850", "--minutes", "5,10", "-o", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    gdf = gpd.read_file(out)
+    assert list(gdf["minutes"]) == [5.0, 10.0]
+    assert "coarse" not in stdout
+
+
+def test_isochrones_cli_default_skeleton_says_coarse(capsys, tmp_path):
+    out = tmp_path / "iso.geojson"
+    code, stdout, _ = run(
+        capsys, "isochrones", "--origin", "112.9709,28.1986", "--minutes", "15", "-o", str(out)
+    )
+    assert code == 0
+    assert "coarse skeleton" in stdout
+    assert gpd.read_file(out)["coarse"].all()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--minutes", "0"], "minutes must be positive"),
+        (["--origin", "100.0,20.0"], "farther than 1000 m"),
+        (["--network", "{tmp}/nope.osm.pbf"], "network file not found"),
+        (["--network", "{tmp}/cut.osm"], "cannot read it as OSM data"),
+    ],
+)
+def test_isochrones_cli_bad_input(capsys, tmp_path, yuelu_osm, extra, message):
+    (tmp_path / "cut.osm").write_bytes(yuelu_osm.read_bytes()[:20000])
+    out = tmp_path / "iso.gpkg"
+    argv = [
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "isochrones",
+        "--origin",
+        "112.9709,28.1986",
+        "-o",
+        str(out),
+    ]
+    code, _, err = run(capsys, *argv, *[a.format(tmp=tmp_path) for a in extra])
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()

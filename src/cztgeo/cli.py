@@ -123,12 +123,88 @@ def cmd_green_heart(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _network(args: argparse.Namespace, mode: str) -> Any:
+    from .network import load_network
+
+    return load_network(args.network, mode=mode, settings=_settings(args))
+
+
+def cmd_isochrones(args: argparse.Namespace) -> int:
+    from .io import check_output_suffix, write_vector
+    from .isochrones import isochrones
+
+    check_output_suffix(args.output)
+    net = _network(args, args.mode)
+    gdf = isochrones(
+        net,
+        args.origin,
+        minutes=args.minutes,
+        access_m=args.access_m,
+        resolution_m=args.resolution_m,
+        style=args.style,
+        max_snap_m=args.max_snap_m,
+    )
+    write_vector(gdf, args.output)
+    coarse = "  [coarse skeleton: major roads only]" if net.coarse else ""
+    areas = ", ".join(
+        f"{m:g} min {a:,.1f} km²" for m, a in zip(gdf["minutes"], gdf["area_km2"], strict=True)
+    )
+    print(f"wrote {len(gdf)} isochrones to {args.output}: {areas}{coarse}")
+    return EXIT_OK
+
+
+def cmd_data_fetch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .boundaries import load_boundaries
+    from .network import prepare_networks
+    from .sources import DEFAULT_EXTRACT_URL, download
+
+    settings = _settings(args)
+    out_dir = Path(args.out or settings.cache_dir)
+    url = args.url or DEFAULT_EXTRACT_URL
+    pbf = out_dir / Path(url.split("?")[0]).name
+    bar = tqdm(total=None, unit="B", unit_scale=True, desc="download", disable=args.quiet)
+
+    def progress(done: int, total: int | None) -> None:
+        if total and bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        download(
+            url,
+            pbf,
+            settings=settings,
+            sha256=args.sha256,
+            md5_url=None if args.no_md5 else url + ".md5",
+            progress=progress,
+        )
+    finally:
+        bar.close()
+    if args.bbox:
+        import shapely
+
+        w, s_, e, n = args.bbox
+        clip = shapely.box(w, s_, e, n)
+    else:
+        clip = load_boundaries("metro").geometry.iloc[0]
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    built = prepare_networks(pbf, out_dir, modes=modes, clip=clip)
+    for mode, path in built.items():
+        print(f"{mode}: {path}")
+    print(f"use them with --network {out_dir}/czt_drive.cztnet (and the walk/rail files)")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- parser
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "info": cmd_info,
     "boundaries": cmd_boundaries,
     "green-heart": cmd_green_heart,
+    "isochrones": cmd_isochrones,
+    "data": cmd_data_fetch,
 }
 
 
@@ -165,6 +241,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--zone-column", help="column with zone names")
     p.add_argument("-o", "--output", help="output file; format from the suffix")
 
+    p = sub.add_parser("isochrones", help="isochrone polygons from one or more origins")
+    p.add_argument(
+        "--network",
+        help="OSM .osm/.osm.pbf, or a .cztnet cache (default: the embedded coarse skeleton)",
+    )
+    p.add_argument("--mode", default="drive", choices=["drive", "walk", "bike", "rail"])
+    p.add_argument(
+        "--origin",
+        type=_lonlat,
+        action="append",
+        required=True,
+        metavar="LON,LAT",
+        help="WGS84; repeat for several origins",
+    )
+    p.add_argument(
+        "--minutes", type=_float_list, default=[15.0, 30.0], help="thresholds, e.g. 15,30"
+    )
+    p.add_argument("--access-m", type=float, help="distance from a reached road that still counts")
+    p.add_argument("--resolution-m", type=float, help="grid cell size")
+    p.add_argument("--style", default="network", choices=["network", "exact", "convex", "concave"])
+    p.add_argument("--max-snap-m", type=float, default=1000.0)
+    p.add_argument(
+        "-o", "--output", required=True, help="output file (.gpkg .geojson .parquet .shp .csv)"
+    )
+
+    p = sub.add_parser("data", help="download and prepare OSM data (needs the internet)")
+    dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    f = dsub.add_parser(
+        "fetch", help="download the Hunan OSM extract, clip to the metro area, build caches"
+    )
+    f.add_argument("--url", help="extract URL (default: the Hunan extract of openstreetmap.fr)")
+    f.add_argument("--sha256", help="expected SHA-256 of the download")
+    f.add_argument("--no-md5", action="store_true", help="do not look for URL.md5")
+    f.add_argument("--out", help="folder for the download and caches (default: the cache dir)")
+    f.add_argument("--modes", default="drive,walk,rail")
+    f.add_argument("--bbox", type=_float_list, help="clip to W,S,E,N instead of the metro area")
+    f.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
 
 

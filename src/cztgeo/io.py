@@ -46,8 +46,19 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp.unlink()
 
 
+def check_output_suffix(path: str | os.PathLike[str]) -> None:
+    """Refuse an output path whose suffix names no supported format (before any work is done)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (*_DRIVERS, ".parquet", ".geoparquet", ".csv"):
+        raise InputError(
+            f"cannot tell the output format from {Path(path).name!r}: use a suffix among "
+            f"{', '.join([*_DRIVERS, '.parquet', '.csv'])}"
+        )
+
+
 def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
     """Write ``gdf`` to ``path`` (format from the suffix), atomically."""
+    check_output_suffix(path)
     out = Path(path)
     suffix = out.suffix.lower()
     if suffix in (".parquet", ".geoparquet"):
@@ -60,12 +71,7 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
             df["wkt"] = gdf.geometry.to_wkt()
             df.to_csv(tmp, index=False)
         return out
-    driver = _DRIVERS.get(suffix)
-    if driver is None:
-        raise InputError(
-            f"cannot tell the output format from {out.name!r}: use a suffix among "
-            f"{', '.join([*_DRIVERS, '.parquet', '.csv'])}"
-        )
+    driver = _DRIVERS[suffix]
     if driver == "ESRI Shapefile":  # several sidecar files: no single atomic rename
         short = {c: str(c)[:10] for c in gdf.columns if c != gdf.geometry.name}
         if len(set(short.values())) == len(short):

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 #: Default access distance (metres) by mode: how far from a reached road still counts.
 DEFAULT_ACCESS_M = {"drive": 100.0, "walk": 50.0, "bike": 75.0, "rail": 100.0}
-MAX_CELLS = 6_000_000
+MAX_CELLS = 3_000_000
 
 Style = Literal["network", "exact", "convex", "concave"]
 
@@ -116,12 +116,12 @@ def _cell_segments(
 ) -> tuple[NDArray[np.float64], ...]:
     """Cut straight pieces into the runs that fall in each grid cell (cells by nearest centre).
 
-    Points are placed every ``res / 4`` along each piece; consecutive points of one piece in the
+    Points are placed every ``res / 1.5`` along each piece; consecutive points of one piece in the
     same cell form one run, which is a straight sub-segment (joined to the previous run so
     nothing is lost between them). Returns (ax, ay, bx, by, length, cell) per run.
     """
     seg = np.hypot(x1 - x0, y1 - y0)
-    n = np.maximum(np.ceil(seg / (res / 4.0)).astype(np.int64), 1) + 1
+    n = np.maximum(np.ceil(seg / (res / 1.5)).astype(np.int64), 1) + 1
     piece = np.repeat(np.arange(seg.size), n)
     starts = np.cumsum(n) - n
     k = np.arange(piece.size) - np.repeat(starts, n)
@@ -203,8 +203,8 @@ def _grid_isochrones(
         # runs grouped by cell (CSR): a cell may hold several roads near a junction
         srt = np.argsort(cell, kind="stable")
         cells, first, count = np.unique(cell[srt], return_index=True, return_counts=True)
-        start_of = np.full(ny * nx, 0, dtype=np.int64)
-        count_of = np.zeros(ny * nx, dtype=np.int64)
+        start_of = np.zeros(ny * nx, dtype=np.int32)
+        count_of = np.zeros(ny * nx, dtype=np.int32)
         start_of[cells] = first
         count_of[cells] = count
         seed = (count_of > 0).reshape(ny, nx)
@@ -220,7 +220,7 @@ def _grid_isochrones(
         # neighbours) are needed only in a band around the contour; elsewhere the cell-centre
         # distance decides inside/outside.
         d = np.asarray(edt, dtype=np.float64)
-        band = np.flatnonzero((np.abs(d - access_m) < 2.0 * res).ravel())
+        band = np.flatnonzero((np.abs(d - access_m) < 1.75 * res).ravel())
         if band.size:
             by_, bx_ = np.divmod(band, c1 - c0)
             cy, cx = jy.ravel()[band] + r0, jx.ravel()[band] + c0
@@ -268,7 +268,7 @@ def isochrones(
         How far from a reached road a place still counts (by mode: drive 100 m, walk 50 m,
         bike 75 m, rail 100 m).
     resolution_m
-        Grid cell size; ``access_m / 4`` by default (coarsened automatically beyond 6 million
+        Grid cell size; ``access_m / 4`` by default (coarsened automatically beyond 3 million
         cells, with a log message).
     simplify_m
         Simplification tolerance (topology preserved); ``resolution_m / 25`` by default (it

@@ -902,3 +902,61 @@ def load_network(
         except OSError as exc:  # a read-only cache folder must not stop the analysis
             log.warning("could not write network cache %s: %s", cache_file, exc)
     return net
+
+
+def clip_network(net: Network, area: Any) -> Network:
+    """Keep the arcs with both ends inside ``area`` (a WGS84 shapely polygon)."""
+    import shapely
+
+    shapely.prepare(area)
+    inside = np.asarray(shapely.contains_xy(area, net.lon, net.lat))
+    keep = inside[net.tail] & inside[net.head]
+    if not keep.any():
+        raise EmptyNetworkError(f"no {net.mode} arcs of {net.source} lie inside the clip area")
+    return build_network(
+        net.lon,
+        net.lat,
+        net.node_id,
+        net.tail[keep],
+        net.head[keep],
+        net.time_s[keep],
+        net.length_m[keep],
+        net.kind[keep],
+        net.kinds,
+        mode=net.mode,
+        source=net.source,
+        coarse=net.coarse,
+        note=net.note,
+        stations=net.stations,
+        crs=net.crs,
+    )
+
+
+def prepare_networks(
+    osm_file: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    modes: tuple[str, ...] = ("drive", "walk", "rail"),
+    clip: Any = None,
+    profile: SpeedProfile | None = None,
+) -> dict[str, Path]:
+    """Build one ``czt_<mode>.cztnet`` cache per mode from an OSM file, clipped to ``clip``.
+
+    Modes with no arcs in the area are skipped with a log message.
+    """
+    out: dict[str, Path] = {}
+    for mode in modes:
+        _check_mode(mode)
+        try:
+            net = _read_osm(Path(osm_file), mode, profile or SpeedProfile(), "auto")
+            if clip is not None:
+                net = clip_network(net, clip)
+        except EmptyNetworkError as exc:
+            log.warning("skipping %s: %s", mode, exc)
+            continue
+        out[mode] = net.save(Path(out_dir) / f"czt_{mode}{CACHE_SUFFIX}")
+    if not out:
+        raise EmptyNetworkError(
+            f"{Path(osm_file).name}: no network of any mode {modes} inside the area"
+        )
+    return out
