@@ -197,6 +197,45 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_encroachment(args: argparse.Namespace) -> int:
+    import warnings
+
+    from .encroachment import EncroachmentWarning, encroaching, encroachment, write_report
+    from .greenheart import load_green_heart
+    from .io import read_vector
+
+    features = read_vector(args.file, crs=args.crs, to_wgs=False)
+    gh = load_green_heart(args.green_heart, version=args.version, crs=args.green_heart_crs)
+    reference = read_vector(args.reference) if args.reference else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EncroachmentWarning)
+        result = encroachment(
+            features,
+            gh,
+            id_column=args.id_column,
+            zones=args.zones,
+            tolerance_m=args.tolerance_m,
+            min_area_m2=args.min_area_m2,
+            reference=reference,
+        )
+    for w in caught:
+        print(f"cztgeo encroachment: warning: {w.message}", file=sys.stderr)
+    paths = write_report(result, args.out, input_name=Path(args.file).name, fail_on=args.fail_on)
+    bad = encroaching(result, args.fail_on)
+    idc = result.attrs["id_column"]
+    n_bad = bad[idc].nunique() if len(bad) else 0
+    approx = (
+        " [APPROXIMATE green-heart sketch: not a legal check]"
+        if result.attrs["approximate"]
+        else ""
+    )
+    print(
+        f"{n_bad:,} of {result.attrs['n_features']:,} features encroach on the green heart; "
+        f"report in {paths['md']}{approx}"
+    )
+    return EXIT_FOUND if n_bad else EXIT_OK
+
+
 # ---------------------------------------------------------------- parser
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -205,6 +244,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "green-heart": cmd_green_heart,
     "isochrones": cmd_isochrones,
     "data": cmd_data_fetch,
+    "encroachment": cmd_encroachment,
 }
 
 
@@ -264,6 +304,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-snap-m", type=float, default=1000.0)
     p.add_argument(
         "-o", "--output", required=True, help="output file (.gpkg .geojson .parquet .shp .csv)"
+    )
+
+    p = sub.add_parser(
+        "encroachment",
+        help="which features intersect which green-heart zone (exit 1 if any encroaches)",
+        description="Exit codes: 0 nothing encroaches (per --fail-on), 1 something does, "
+        "2 bad input.",
+    )
+    p.add_argument(
+        "file", help="features: .gpkg .geojson .shp .parquet, or .csv with wkt or lon/lat"
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="folder for overlaps.gpkg/.geojson, summary.csv, report.md/.html",
+    )
+    p.add_argument(
+        "--crs", help="the features' real CRS if missing or wrong: EPSG code, gcj02, bd09"
+    )
+    p.add_argument("--id-column", help="column with unique feature ids")
+    p.add_argument("--zones", nargs="+", help="check only these zones")
+    p.add_argument(
+        "--tolerance-m", type=float, default=200.0, help="near band outside the boundary"
+    )
+    p.add_argument("--min-area-m2", type=float, default=1.0, help="smaller overlaps are slivers")
+    p.add_argument(
+        "--fail-on", nargs="+", metavar="ZONE", help="zones whose overlap fails (default: all)"
+    )
+    p.add_argument("--green-heart", help="official boundary file (default: the approximate sketch)")
+    p.add_argument("--green-heart-crs", help="CRS of the boundary file if missing or wrong")
+    p.add_argument("--version", default="2024-2035", choices=["2010-2030", "2024-2035"])
+    p.add_argument(
+        "--reference", help="reference layer for the GCJ-02 guard (default: OSM road skeleton)"
     )
 
     p = sub.add_parser("data", help="download and prepare OSM data (needs the internet)")

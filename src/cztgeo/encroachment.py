@@ -1,0 +1,484 @@
+"""Green-heart encroachment: which features touch which zone, by how much, and which are near.
+
+All measurement is in a metric CRS (UTM 49N); results keep the input's ids and CRS. Features
+inside a zone are found with a prepared-geometry ``contains`` (no polygon clipping needed);
+only the features crossing a zone boundary are clipped, so a whole city's buildings take
+seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from .crs import METRIC_CRS, WGS84, gcj02_to_wgs84, normalize_crs, to_wgs84
+from .errors import CRSError, GeometryError, InputError
+
+__all__ = ["EncroachmentWarning", "GcjGuardResult", "encroachment", "gcj_guard"]
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("inside", "partly", "sliver", "near", "outside")
+_ID_CANDIDATES = ("id", "fid", "feature_id", "site_id", "编号", "ID", "FID")
+
+
+class EncroachmentWarning(UserWarning):
+    """Input problems that were repaired, or that look like a CRS mistake (GCJ-02 offset)."""
+
+
+@dataclass(frozen=True)
+class GcjGuardResult:
+    """Outcome of :func:`gcj_guard`.
+
+    ``suspect`` is True when the features sit much closer to the reference layer once the
+    GCJ-02 offset is removed; ``median_m_as_is`` / ``median_m_if_gcj`` are the median distances
+    from feature vertices to the reference, as declared and as if they were GCJ-02.
+    """
+
+    suspect: bool
+    median_m_as_is: float
+    median_m_if_gcj: float
+    message: str = ""
+
+
+def gcj_guard(
+    features_wgs84: gpd.GeoDataFrame,
+    reference: gpd.GeoDataFrame | None = None,
+    *,
+    sample: int = 2000,
+) -> GcjGuardResult:
+    """Check whether features declared WGS84 look shifted by the GCJ-02 offset.
+
+    Compares the median distance from (a sample of) the features' vertices to a reference layer
+    (default: the embedded OSM road skeleton, or e.g. an OSM road or building layer) as declared
+    and after removing the GCJ-02 offset. If removing the offset brings them at least 40 % and
+    80 m closer, the input is probably GCJ-02 (drawn on Amap/Tencent) mislabelled as WGS84.
+    """
+    if reference is None:
+        from .network import load_network
+
+        reference = load_network().edges()
+    ref = to_wgs84(reference).to_crs(METRIC_CRS)
+    ref_geom = shapely.union_all(ref.geometry.values)
+    coords = shapely.get_coordinates(features_wgs84.geometry.values)
+    if len(coords) == 0:
+        return GcjGuardResult(False, float("nan"), float("nan"))
+    rng = np.random.default_rng(0)
+    if len(coords) > sample:
+        coords = coords[rng.choice(len(coords), sample, replace=False)]
+    tr = pyproj.Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
+    ax, ay = tr.transform(coords[:, 0], coords[:, 1])
+    wx, wy = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
+    bx, by = tr.transform(wx, wy)
+    shapely.prepare(ref_geom)
+    d_as_is = float(np.median(shapely.distance(ref_geom, shapely.points(ax, ay))))
+    d_gcj = float(np.median(shapely.distance(ref_geom, shapely.points(bx, by))))
+    suspect = d_gcj < 0.6 * d_as_is and d_as_is - d_gcj > 80.0
+    msg = ""
+    if suspect:
+        msg = (
+            f"the input is declared WGS84 but looks shifted by the GCJ-02 offset: its vertices "
+            f"lie a median {d_as_is:.0f} m from the reference layer as declared and "
+            f"{d_gcj:.0f} m if read as GCJ-02; if it was drawn on Amap/Tencent maps, pass "
+            f"crs='gcj02' (CLI: --crs gcj02)"
+        )
+    return GcjGuardResult(suspect, d_as_is, d_gcj, msg)
+
+
+@dataclass
+class _Prepared:
+    gdf: gpd.GeoDataFrame
+    ids: pd.Series
+    id_name: str
+    metric: np.ndarray  # shapely geometries in METRIC_CRS
+    notes: list[str] = field(default_factory=list)
+    out_crs: Any = None
+
+
+def _prepare(features: gpd.GeoDataFrame, crs: Any, id_column: str | None) -> _Prepared:
+    if not isinstance(features, gpd.GeoDataFrame):
+        raise InputError("features must be a GeoDataFrame (read files with cztgeo.read_vector)")
+    if len(features) == 0:
+        raise InputError("features are empty: nothing to check")
+    declared = normalize_crs(crs) if crs is not None else features.crs
+    if declared is None:
+        raise CRSError(
+            "features have no CRS: declare it, e.g. crs='EPSG:4326', or crs='gcj02' / 'bd09' "
+            "for data drawn on Amap / Baidu maps (CLI: --crs)"
+        )
+    # ids
+    if id_column is None:
+        id_column = next((c for c in _ID_CANDIDATES if c in features.columns), None)
+    if id_column is None:
+        ids = pd.Series(features.index, index=features.index, name="feature_id")
+        id_name = "feature_id"
+    else:
+        if id_column not in features.columns:
+            raise InputError(f"no id column {id_column!r}; columns are {list(features.columns)}")
+        ids = features[id_column]
+        id_name = id_column
+    problems = []
+    if ids.isna().any():
+        rows = list(features.index[ids.isna()][:5])
+        problems.append(f"{int(ids.isna().sum())} missing ids in {id_name!r} (rows {rows})")
+    dup = ids[ids.duplicated(keep=False) & ids.notna()]
+    if len(dup):
+        problems.append(f"duplicate ids in {id_name!r}: {sorted(set(dup.astype(str)))[:5]}")
+    geoms = features.geometry.values
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if empty.any():
+        bad = list(ids[empty].astype(str)[:5])
+        problems.append(f"{int(empty.sum())} null or empty geometries (ids {bad})")
+    types = shapely.get_type_id(geoms)
+    collections = types == 7
+    if collections.any():
+        bad = list(ids[collections].astype(str)[:5])
+        problems.append(f"{int(collections.sum())} geometry collections (ids {bad}): split them")
+    if problems:
+        raise GeometryError("; ".join(problems) + "; fix the input and run again")
+    notes: list[str] = []
+    invalid = ~shapely.is_valid(geoms)
+    gdf = features
+    if invalid.any():
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        gdf = features.copy()
+        gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(
+            geoms[invalid], method="structure", keep_collapsed=False
+        )
+        for i, r in zip(ids[invalid].astype(str), reasons, strict=True):
+            notes.append(f"id {i}: repaired invalid geometry ({r})")
+    wgs = to_wgs84(gdf, crs) if crs is not None else to_wgs84(gdf)
+    metric = wgs.to_crs(METRIC_CRS).geometry.values
+    out_crs = WGS84 if isinstance(declared, str) else declared
+    return _Prepared(wgs, ids, id_name, np.asarray(metric), notes, out_crs)
+
+
+def encroachment(
+    features: gpd.GeoDataFrame,
+    green_heart: gpd.GeoDataFrame | None = None,
+    *,
+    crs: Any = None,
+    id_column: str | None = None,
+    zones: list[str] | None = None,
+    tolerance_m: float = 200.0,
+    min_area_m2: float = 1.0,
+    include_outside: bool = False,
+    guard: bool = True,
+    reference: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Overlaps of features with the green heart's zones, and features near it.
+
+    Parameters
+    ----------
+    features
+        Planned sites, buildings (polygons), road alignments (lines) or points, any CRS.
+    green_heart
+        Zones as :func:`~cztgeo.greenheart.load_green_heart` returns them; default the embedded
+        approximate sketch (2024-2035 version).
+    crs
+        The features' real CRS when missing or wrong (``"gcj02"``, ``"bd09"``, EPSG code).
+    id_column
+        Column with unique feature ids (guessed among ``id``, ``fid``, ... else the index).
+    zones
+        Only these zones (canonical or English names).
+    tolerance_m
+        Features outside every zone but within this distance of one are ``near``.
+    min_area_m2
+        Polygon overlaps smaller than this are ``sliver`` (reported, not dropped).
+    include_outside
+        Also return one ``outside`` row for each feature that touches and nears nothing.
+    guard
+        Run :func:`gcj_guard` when the features are declared WGS84/CGCS2000.
+    reference
+        Reference layer for the guard (default: the embedded OSM road skeleton).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In the features' CRS (WGS84 for GCJ-02/BD-09 input), one row per feature x zone:
+        the id column, ``zone``, ``version``, ``approximate`` (the boundary is the sketch),
+        ``status`` (inside / partly / sliver / near / outside), ``geom_type``,
+        ``overlap_area_m2``, ``overlap_length_m``, ``feature_area_m2``, ``feature_length_m``,
+        ``share_of_feature``, ``share_of_zone``, ``distance_m`` (0 when overlapping), and
+        ``geometry`` (the overlap; the feature itself for near/outside rows).
+        ``attrs["notes"]`` lists repairs and warnings.
+    """
+    from .greenheart import load_green_heart, normalize_zone
+
+    if not np.isfinite(tolerance_m) or tolerance_m < 0:
+        raise InputError(f"tolerance_m must be >= 0, got {tolerance_m!r}")
+    if not np.isfinite(min_area_m2) or min_area_m2 < 0:
+        raise InputError(f"min_area_m2 must be >= 0, got {min_area_m2!r}")
+    prep = _prepare(features, crs, id_column)
+    gh = green_heart if green_heart is not None else load_green_heart()
+    gh = to_wgs84(gh)
+    if zones:
+        wanted = {normalize_zone(z) for z in zones}
+        unknown = wanted - set(gh["zone"])
+        if unknown:
+            raise InputError(
+                f"zones {sorted(unknown)} are not in the green-heart layer; "
+                f"it has {sorted(set(gh['zone']))}"
+            )
+        gh = gh[gh["zone"].isin(wanted)]
+    notes = list(prep.notes)
+    declared = normalize_crs(crs) if crs is not None else features.crs
+    if guard and isinstance(declared, pyproj.CRS) and declared.is_geographic:
+        res = gcj_guard(prep.gdf, reference)
+        if res.suspect:
+            notes.append(res.message)
+            warnings.warn(res.message, EncroachmentWarning, stacklevel=2)
+    if prep.notes:
+        warnings.warn(
+            f"{len(prep.notes)} invalid geometries repaired: " + "; ".join(prep.notes[:10]),
+            EncroachmentWarning,
+            stacklevel=2,
+        )
+
+    geoms = prep.metric
+    types = shapely.get_type_id(geoms)
+    dim = np.select([np.isin(types, (3, 6)), np.isin(types, (1, 2, 5))], [2, 1], 0)
+    f_area = shapely.area(geoms)
+    f_len = np.where(dim == 1, shapely.length(geoms), 0.0)
+    tree = shapely.STRtree(geoms)
+    gh_metric = gh.to_crs(METRIC_CRS)
+    rows: list[pd.DataFrame] = []
+    out_geoms: list[np.ndarray] = []
+    touched = np.zeros(len(geoms), dtype=bool)
+    for (_, z), zgeom in zip(gh_metric.iterrows(), gh_metric.geometry.values, strict=True):
+        shapely.prepare(zgeom)
+        zone_area = zgeom.area
+        near_idx = tree.query(zgeom, predicate="dwithin", distance=tolerance_m)
+        if near_idx.size == 0:
+            continue
+        cand = geoms[near_idx]
+        hits = shapely.intersects(zgeom, cand)
+        inside = shapely.contains(zgeom, cand)
+        over_idx = near_idx[hits]
+        inside_hit = inside[hits]
+        ov = np.empty(over_idx.size, dtype=object)
+        ov[inside_hit] = geoms[over_idx[inside_hit]]
+        cross = ~inside_hit
+        if cross.any():
+            ov[cross] = shapely.intersection(geoms[over_idx[cross]], zgeom)
+        o_area = shapely.area(ov)
+        o_len = np.where(dim[over_idx] == 1, shapely.length(ov), 0.0)
+        d = dim[over_idx]
+        share = np.where(
+            d == 2,
+            o_area / np.where(f_area[over_idx] > 0, f_area[over_idx], 1.0),
+            np.where(d == 1, o_len / np.where(f_len[over_idx] > 0, f_len[over_idx], 1.0), 1.0),
+        )
+        status = np.where(inside_hit, "inside", "partly").astype(object)
+        status[(d == 2) & (o_area < min_area_m2) & ~inside_hit] = "sliver"
+        # near: within tolerance but not intersecting
+        n_idx = near_idx[~hits]
+        n_dist = shapely.distance(zgeom, geoms[n_idx]) if n_idx.size else np.zeros(0)
+        touched[over_idx] = True
+        touched[n_idx] = True
+        base = {
+            "zone": z["zone"],
+            "version": z.get("version", ""),
+            "approximate": bool(z.get("approximate", False)),
+        }
+        rows.append(
+            pd.DataFrame(
+                {
+                    "_i": np.r_[over_idx, n_idx],
+                    **base,
+                    "status": np.r_[status, np.full(n_idx.size, "near", dtype=object)],
+                    "overlap_area_m2": np.r_[np.where(d == 2, o_area, 0.0), np.zeros(n_idx.size)],
+                    "overlap_length_m": np.r_[o_len, np.zeros(n_idx.size)],
+                    "share_of_feature": np.r_[share, np.zeros(n_idx.size)],
+                    "share_of_zone": np.r_[
+                        np.where(d == 2, o_area / zone_area, 0.0), np.zeros(n_idx.size)
+                    ],
+                    "distance_m": np.r_[np.zeros(over_idx.size), n_dist],
+                }
+            )
+        )
+        out_geoms.append(np.r_[ov, geoms[n_idx]])
+    if include_outside:
+        o_idx = np.flatnonzero(~touched)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "_i": o_idx,
+                    "zone": None,
+                    "version": gh["version"].iloc[0] if len(gh) else "",
+                    "approximate": bool(gh["approximate"].any()) if len(gh) else False,
+                    "status": "outside",
+                    "overlap_area_m2": 0.0,
+                    "overlap_length_m": 0.0,
+                    "share_of_feature": 0.0,
+                    "share_of_zone": 0.0,
+                    "distance_m": np.nan,
+                }
+            )
+        )
+        out_geoms.append(geoms[o_idx])
+    cols = [
+        "_i", "zone", "version", "approximate", "status", "overlap_area_m2", "overlap_length_m",
+        "share_of_feature", "share_of_zone", "distance_m",
+    ]  # fmt: skip
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+    g = np.concatenate(out_geoms) if out_geoms else np.empty(0, dtype=object)
+    i = table["_i"].to_numpy(dtype=np.int64)
+    table.insert(0, prep.id_name, prep.ids.to_numpy()[i])
+    table.insert(5, "geom_type", np.array(["point", "line", "polygon"])[dim[i]])
+    table["feature_area_m2"] = f_area[i]
+    table["feature_length_m"] = f_len[i]
+    table = table.drop(columns="_i")
+    out = gpd.GeoDataFrame(table, geometry=list(g) if len(g) else [], crs=METRIC_CRS)
+    out = out.to_crs(prep.out_crs)
+    order = {s: k for k, s in enumerate(STATUSES)}
+    out = out.sort_values(
+        by=["status", "overlap_area_m2", "overlap_length_m"],
+        key=lambda s: s.map(order) if s.name == "status" else -s,
+    ).reset_index(drop=True)
+    out.attrs["notes"] = notes
+    out.attrs["approximate"] = bool(gh["approximate"].any()) if len(gh) else False
+    out.attrs["n_features"] = len(geoms)
+    out.attrs["id_column"] = prep.id_name
+    out.attrs["green_heart_source"] = "; ".join(sorted(set(gh["source"].astype(str))))
+    return out
+
+
+def summarize(result: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Totals per zone and status: feature count, overlap area (m²) and length (m)."""
+    if len(result) == 0:
+        return pd.DataFrame(
+            columns=["zone", "status", "features", "overlap_area_m2", "overlap_length_m"]
+        )
+    grp = result.groupby(["zone", "status"], dropna=False)
+    out = grp.agg(
+        features=("status", "size"),
+        overlap_area_m2=("overlap_area_m2", "sum"),
+        overlap_length_m=("overlap_length_m", "sum"),
+    ).reset_index()
+    rank = out["status"].map({s: k for k, s in enumerate(STATUSES)})
+    return out.assign(_r=rank).sort_values(["zone", "_r"]).drop(columns="_r").reset_index(drop=True)
+
+
+def encroaching(result: gpd.GeoDataFrame, fail_on: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Rows that count as encroachment: ``inside`` or ``partly`` in one of ``fail_on`` zones
+    (all zones when None). Slivers and near rows never count."""
+    from .greenheart import normalize_zone
+
+    hit = result["status"].isin(["inside", "partly"])
+    if fail_on:
+        hit &= result["zone"].isin({normalize_zone(z) for z in fail_on})
+    return result[hit]
+
+
+def write_report(
+    result: gpd.GeoDataFrame,
+    out_dir: str | Any,
+    *,
+    input_name: str = "input",
+    fail_on: list[str] | None = None,
+    worst: int = 20,
+) -> dict[str, Any]:
+    """Write ``overlaps.gpkg``, ``overlaps.geojson``, ``summary.csv`` and ``report.md`` /
+    ``report.html`` into ``out_dir``, each file atomically. Returns the paths written."""
+    import html
+    from pathlib import Path
+
+    from .io import atomic_path, write_vector
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = summarize(result)
+    bad = encroaching(result, fail_on)
+    approx = bool(result.attrs.get("approximate", False))
+    idc = result.attrs.get("id_column", result.columns[0])
+    paths: dict[str, Any] = {}
+    layer = result.copy()
+    layer["geometry"] = layer.geometry.values
+    paths["gpkg"] = write_vector(layer, out / "overlaps.gpkg")
+    paths["geojson"] = write_vector(layer.to_crs(WGS84), out / "overlaps.geojson")
+    with atomic_path(out / "summary.csv") as tmp:
+        summary.to_csv(tmp, index=False)
+    paths["csv"] = out / "summary.csv"
+
+    top = result[result["status"].isin(["inside", "partly"])].head(worst)
+    warn = (
+        "**The green-heart boundary used is an APPROXIMATE SKETCH, not the legal boundary.** "
+        "Results are indicative only; legal checks need the official file "
+        "(`--green-heart FILE`)."
+        if approx
+        else "Boundary: official file as supplied."
+    )
+    lines = [
+        f"# Green-heart encroachment check: {input_name}",
+        "",
+        warn,
+        "",
+        f"- boundary: {result.attrs.get('green_heart_source', '')}",
+        f"- features checked: {result.attrs.get('n_features', 0):,}",
+        f"- encroaching (inside/partly{', zones ' + ', '.join(fail_on) if fail_on else ''}): "
+        f"{bad[idc].nunique() if len(bad) else 0:,} features",
+        "",
+        "## Totals per zone",
+        "",
+        "| zone | status | features | overlap m² | overlap m |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for _, r in summary.iterrows():
+        lines.append(
+            f"| {r['zone']} | {r['status']} | {r['features']:,} | {r['overlap_area_m2']:,.1f} "
+            f"| {r['overlap_length_m']:,.1f} |"
+        )
+    lines += [
+        "",
+        f"## Worst cases (up to {worst})",
+        "",
+        f"| {idc} | zone | status | overlap m² | overlap m | share of feature |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for _, r in top.iterrows():
+        lines.append(
+            f"| {r[idc]} | {r['zone']} | {r['status']} | {r['overlap_area_m2']:,.1f} | "
+            f"{r['overlap_length_m']:,.1f} | {r['share_of_feature']:.1%} |"
+        )
+    notes = result.attrs.get("notes", [])
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    md = "\n".join(lines) + "\n"
+    with atomic_path(out / "report.md") as tmp:
+        tmp.write_text(md, encoding="utf-8")
+    paths["md"] = out / "report.md"
+    cols = [idc, "zone", "status", "overlap_area_m2", "overlap_length_m", "share_of_feature"]
+    note_items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape('Encroachment: ' + input_name)}</title>"
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}"
+        ".warn{background:#fee;border:2px solid #c00;padding:.5em}</style></head><body>"
+        f"<h1>Green-heart encroachment check: {html.escape(input_name)}</h1>"
+        f"<p class='{'warn' if approx else 'ok'}'>{html.escape(warn.replace('**', ''))}</p>"
+        f"<ul><li>boundary: {html.escape(str(result.attrs.get('green_heart_source', '')))}</li>"
+        f"<li>features checked: {result.attrs.get('n_features', 0):,}</li>"
+        f"<li>encroaching features: {bad[idc].nunique() if len(bad) else 0:,}</li></ul>"
+        "<h2>Totals per zone</h2>"
+        + summary.to_html(index=False, escape=True, float_format=lambda v: f"{v:,.1f}")
+        + f"<h2>Worst cases (up to {worst})</h2>"
+        + pd.DataFrame(top[cols]).to_html(
+            index=False, escape=True, float_format=lambda v: f"{v:,.2f}"
+        )
+        + (f"<h2>Notes</h2><ul>{note_items}</ul>" if notes else "")
+        + "</body></html>\n"
+    )
+    with atomic_path(out / "report.html") as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    paths["html"] = out / "report.html"
+    return paths

@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from cztgeo.boundaries import load_boundaries
+from cztgeo.cli import main
+from cztgeo.crs import METRIC_CRS, from_wgs84
+from cztgeo.encroachment import EncroachmentWarning, encroachment, gcj_guard, summarize
+from cztgeo.errors import CRSError, GeometryError, InputError
+from cztgeo.greenheart import load_green_heart
+from cztgeo.network import load_network
+
+
+@pytest.fixture(scope="module")
+def gh():
+    return load_green_heart()
+
+
+@pytest.fixture(scope="module")
+def zoned(gh):
+    """A synthetic two-zone layer cut from the sketch (core = west half)."""
+    geom = gh.geometry.iloc[0]
+    minx, miny, maxx, maxy = geom.bounds
+    mid = (minx + maxx) / 2
+    core = geom.intersection(shapely.box(minx, miny, mid, maxy))
+    mix = geom.difference(shapely.box(minx, miny, mid, maxy))
+    return gpd.GeoDataFrame(
+        {"version": "2024-2035", "zone": ["核心保护区", "融合发展区"], "approximate": False,
+         "source": "test zones"},
+        geometry=[core, mix],
+        crs=4326,
+    )  # fmt: skip
+
+
+def test_counties_agree_with_shapely(gh):
+    counties = load_boundaries("county")
+    res = encroachment(counties, gh, id_column="adcode", guard=False)
+    z = gh.to_crs(METRIC_CRS).geometry.iloc[0]
+    cm = counties.to_crs(METRIC_CRS).set_index("adcode")
+    touched = res[res["status"].isin(["inside", "partly"])]
+    assert len(touched) >= 4  # the sketch spans several districts of all three cities
+    for _, r in touched.iterrows():
+        expected = cm.loc[r["adcode"]].geometry.intersection(z).area
+        assert r["overlap_area_m2"] == pytest.approx(expected, rel=1e-6)
+        assert r["share_of_zone"] == pytest.approx(expected / z.area, rel=1e-6)
+    # the overlaps add up to the whole sketch (counties tile the region)
+    assert touched["overlap_area_m2"].sum() == pytest.approx(z.area, rel=1e-3)
+    assert res.crs.to_epsg() == 4326
+    assert res["approximate"].all() and res.attrs["approximate"]
+
+
+def test_roads_lengths_agree_with_shapely(gh):
+    roads = load_network().edges()
+    roads = roads[roads["u"] < roads["v"]].reset_index(drop=True)  # one line per road
+    res = encroachment(roads, gh, guard=False)
+    z = gh.to_crs(METRIC_CRS).geometry.iloc[0]
+    rm = roads.to_crs(METRIC_CRS)
+    crossing = res[res["status"] == "partly"]
+    assert len(crossing) > 0
+    for _, r in crossing.head(30).iterrows():
+        expected = rm.geometry.iloc[r["feature_id"]].intersection(z).length
+        assert r["overlap_length_m"] == pytest.approx(expected, rel=1e-6)
+        assert r["geom_type"] == "line"
+    inside = res[res["status"] == "inside"]
+    for _, r in inside.head(10).iterrows():
+        assert r["share_of_feature"] == pytest.approx(1.0)
+
+
+def test_gcj02_input_declared_as_such_gives_same_answer(gh):
+    counties = load_boundaries("county")
+    a = encroachment(counties, gh, id_column="adcode", guard=False)
+    g = counties.copy()
+    g.geometry = from_wgs84(g.geometry.values, "gcj02")
+    g = g.set_crs(None, allow_override=True)
+    b = encroachment(g, gh, crs="gcj02", id_column="adcode", guard=False)
+    a = a.sort_values(["adcode", "status"]).reset_index(drop=True)
+    b = b.sort_values(["adcode", "status"]).reset_index(drop=True)
+    assert list(a["adcode"]) == list(b["adcode"])
+    np.testing.assert_allclose(b["overlap_area_m2"], a["overlap_area_m2"], rtol=1e-6)
+
+
+def test_gcj_guard_flags_shifted_roads():
+    roads = load_network().edges()
+    mid = shapely.centroid(roads.geometry.values)
+    roads = roads[(shapely.get_x(mid) > 112.85) & (shapely.get_x(mid) < 113.2)
+                  & (shapely.get_y(mid) > 27.9) & (shapely.get_y(mid) < 28.3)]  # fmt: skip
+    ok = gcj_guard(roads)
+    assert not ok.suspect
+    shifted = roads.copy()
+    shifted.geometry = from_wgs84(shifted.geometry.values, "gcj02")
+    bad = gcj_guard(shifted)
+    assert bad.suspect
+    assert bad.median_m_if_gcj < 50 < bad.median_m_as_is
+    assert "--crs gcj02" in bad.message
+    with pytest.warns(EncroachmentWarning, match="GCJ-02 offset"):
+        encroachment(shifted.reset_index(drop=True))
+
+
+def test_zones_near_slivers_and_outside(zoned):
+    core, mix = zoned.to_crs(METRIC_CRS).geometry
+    # a point well inside the core, a square straddling the zone line, a sliver touching the
+    # outer edge, a line 100 m outside the boundary, a polygon 5 km away
+    inner = core.representative_point()
+    boundary = core.intersection(mix)  # shared edge
+    on_line = boundary.interpolate(0.5, normalized=True)
+    straddle = on_line.buffer(200, cap_style="square")
+    outer = shapely.union_all([core, mix]).exterior
+    edge_pt = outer.interpolate(0.3, normalized=True)
+    # tiny square mostly outside: overlap < 1 m²
+    centroid = shapely.union_all([core, mix]).centroid
+    dx, dy = edge_pt.x - centroid.x, edge_pt.y - centroid.y
+    n = np.hypot(dx, dy)
+    out_dir = np.array([dx / n, dy / n])
+    sliver = shapely.box(edge_pt.x - 0.3, edge_pt.y - 0.3, edge_pt.x + 0.3, edge_pt.y + 0.3)
+    near_pt = shapely.Point(edge_pt.x + out_dir[0] * 150, edge_pt.y + out_dir[1] * 150)
+    far = shapely.Point(edge_pt.x + out_dir[0] * 5000, edge_pt.y + out_dir[1] * 5000).buffer(50)
+    feats = gpd.GeoDataFrame(
+        {"site": ["in", "straddle", "sliver", "near", "far"]},
+        geometry=[inner, straddle, sliver, near_pt, far],
+        crs=METRIC_CRS,
+    )
+    res = encroachment(feats, zoned, id_column="site", tolerance_m=300, include_outside=True,
+                       guard=False)  # fmt: skip
+    by = {(r["site"], r["zone"]): r for _, r in res.iterrows()}
+    assert by[("in", "核心保护区")]["status"] == "inside"
+    assert by[("straddle", "核心保护区")]["status"] == "partly"
+    assert by[("straddle", "融合发展区")]["status"] == "partly"
+    total = (
+        by[("straddle", "核心保护区")]["overlap_area_m2"]
+        + by[("straddle", "融合发展区")]["overlap_area_m2"]
+    )
+    assert total == pytest.approx(straddle.area, rel=1e-6)
+    sliver_rows = res[res["site"] == "sliver"]
+    assert sliver_rows["status"].tolist() == ["sliver"]
+    assert 0 < sliver_rows["overlap_area_m2"].iloc[0] < 1.0
+    near = res[res["site"] == "near"].iloc[0]
+    assert near["status"] == "near"
+    assert near["distance_m"] == pytest.approx(
+        shapely.union_all([core, mix]).distance(near_pt), rel=1e-6
+    )
+    assert res[res["site"] == "far"]["status"].tolist() == ["outside"]
+    assert res.crs.to_string() == METRIC_CRS  # results keep the input's CRS
+    s = summarize(res)
+    assert set(s["status"]) >= {"inside", "partly", "near", "outside"}
+    only_core = encroachment(feats, zoned, id_column="site", zones=["core"], guard=False)
+    assert set(only_core["zone"]) == {"核心保护区"}
+
+
+def _feats(**kw):
+    base = {
+        "id": [1, 2],
+        "geometry": [
+            shapely.box(113.0, 28.0, 113.01, 28.01),
+            shapely.box(113.02, 28.0, 113.03, 28.01),
+        ],
+    }
+    base.update(kw)
+    return gpd.GeoDataFrame(base, crs=4326)
+
+
+def test_bad_inputs(gh):
+    with pytest.raises(CRSError, match="no CRS"):
+        encroachment(_feats().set_crs(None, allow_override=True), gh)
+    with pytest.raises(GeometryError, match="duplicate ids"):
+        encroachment(_feats(id=[1, 1]), gh)
+    with pytest.raises(GeometryError, match="missing ids"):
+        encroachment(_feats(id=[1, None]), gh)
+    with pytest.raises(GeometryError, match="null or empty"):
+        encroachment(_feats(geometry=[shapely.box(113, 28, 113.01, 28.01), None]), gh)
+    mixed = shapely.GeometryCollection([shapely.Point(113, 28), shapely.box(113, 28, 113.1, 28.1)])
+    with pytest.raises(GeometryError, match="geometry collections"):
+        encroachment(_feats(geometry=[mixed, shapely.Point(113, 28)]), gh)
+    with pytest.raises(InputError, match="tolerance_m must be >= 0"):
+        encroachment(_feats(), gh, tolerance_m=-1)
+    with pytest.raises(InputError, match="not in the green-heart layer"):
+        encroachment(_feats(), gh, zones=["核心保护区"])
+
+
+def test_bowtie_repaired_and_listed(gh):
+    bow = shapely.Polygon([(113.0, 28.0), (113.02, 28.02), (113.02, 28.0), (113.0, 28.02)])
+    with pytest.warns(EncroachmentWarning, match="id 1: repaired invalid geometry"):
+        res = encroachment(_feats(geometry=[bow, shapely.Point(113.05, 28.0)]), gh, guard=False)
+    assert any("Self-intersection" in n for n in res.attrs["notes"])
+
+
+def test_mixed_points_lines_polygons(gh):
+    feats = _feats(id=[1, 2, 3], geometry=[
+        shapely.Point(113.02, 27.97), shapely.LineString([(112.9, 27.97), (113.1, 27.97)]),
+        shapely.box(113.0, 27.95, 113.01, 27.96)])  # fmt: skip
+    res = encroachment(feats, gh, guard=False)
+    assert set(res["geom_type"]) == {"point", "line", "polygon"}
+
+
+def test_cli_exit_codes_and_outputs(tmp_path, capsys, gh):
+    inside = gh.geometry.iloc[0].representative_point().buffer(0.002)
+    far = shapely.box(112.0, 27.0, 112.01, 27.01)
+    gpd.GeoDataFrame({"id": [1, 2], "name": ["<script>alert(1)</script>", "b"]},
+                     geometry=[inside, far], crs=4326).to_file(tmp_path / "sites.gpkg")  # fmt: skip
+    gpd.GeoDataFrame({"id": [2]}, geometry=[far], crs=4326).to_file(tmp_path / "clean.geojson")
+    out = tmp_path / "out"
+    assert main(["encroachment", str(tmp_path / "sites.gpkg"), "--out", str(out)]) == 1
+    stdout = capsys.readouterr().out
+    assert "1 of 2 features encroach" in stdout and "APPROXIMATE" in stdout
+    for name in ("overlaps.gpkg", "overlaps.geojson", "summary.csv", "report.md", "report.html"):
+        assert (out / name).exists(), name
+    assert "APPROXIMATE SKETCH" in (out / "report.md").read_text()
+    assert "<script>" not in (out / "report.html").read_text()
+    assert (
+        main(["encroachment", str(tmp_path / "clean.geojson"), "--out", str(tmp_path / "o2")]) == 0
+    )
+    # fail-on a zone the features do not touch: exit 0
+    assert main(["encroachment", str(tmp_path / "sites.gpkg"), "--out", str(tmp_path / "o3"),
+                 "--fail-on", "核心保护区"]) == 0  # fmt: skip
+    capsys.readouterr()
+    # bad input: exit 2, one line, nothing written
+    (tmp_path / "cut.gpkg").write_bytes((tmp_path / "sites.gpkg").read_bytes()[:3000])
+    assert main(["encroachment", str(tmp_path / "cut.gpkg"), "--out", str(tmp_path / "o4")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read it" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o4").exists()
+    (tmp_path / "pts.csv").write_text("id,lon,lat\n1,113.02,27.97\n")
+    assert main(["encroachment", str(tmp_path / "pts.csv"), "--out", str(tmp_path / "o5")]) == 2
+    assert "has no CRS" in capsys.readouterr().err
+    assert main(
+        ["encroachment", str(tmp_path / "pts.csv"), "--crs", "gcj02", "--out", str(tmp_path / "o5")]
+    ) in (0, 1)
