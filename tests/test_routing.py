@@ -79,11 +79,20 @@ def test_matrix_matches_networkx_on_real_osm(yuelu_osm, tmp_path):
     G = net.to_networkx()
     nodes = [3, 50, 120, 200]
     pts = np.column_stack([net.lon[nodes], net.lat[nodes]])
-    m = travel_time_matrix(net, pts)
+    # a near-zero access speed rules out the straight-line shortcut (points sit on nodes)
+    m = travel_time_matrix(net, pts, access_kmh=1e-3)
     for i, a in enumerate(nodes):
         ref = nx.single_source_dijkstra_path_length(G, a, weight="travel_time")
         for j, b in enumerate(nodes):
             assert m.iloc[i, j] * 60 == pytest.approx(ref.get(b, np.inf), abs=1e-6)
+
+
+def test_matrix_straight_line_option():
+    # two points 40 m apart either side of a block corner: walking straight beats the roads
+    a, b = grid_lonlat(0.5, 0.2), grid_lonlat(0.5, 0.6)
+    m = travel_time_matrix(GRID, [a, b])
+    assert m.iloc[0, 1] * 60 == pytest.approx(40.0 / (4.5 / 3.6), abs=1e-3)
+    assert m.iloc[0, 0] == 0.0
 
 
 def test_matrix_same_street():

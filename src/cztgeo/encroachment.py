@@ -95,7 +95,7 @@ def gcj_guard(
 
 @dataclass
 class _Prepared:
-    gdf: gpd.GeoDataFrame
+    gdf: gpd.GeoDataFrame  # features in their declared CRS (WGS84 for GCJ-02/BD-09)
     ids: pd.Series
     id_name: str
     metric: np.ndarray  # shapely geometries in METRIC_CRS
@@ -155,10 +155,18 @@ def _prepare(features: gpd.GeoDataFrame, crs: Any, id_column: str | None) -> _Pr
         )
         for i, r in zip(ids[invalid].astype(str), reasons, strict=True):
             notes.append(f"id {i}: repaired invalid geometry ({r})")
-    wgs = to_wgs84(gdf, crs) if crs is not None else to_wgs84(gdf)
-    metric = wgs.to_crs(METRIC_CRS).geometry.values
-    out_crs = WGS84 if isinstance(declared, str) else declared
-    return _Prepared(wgs, ids, id_name, np.asarray(metric), notes, out_crs)
+    if isinstance(declared, str):  # GCJ-02 / BD-09: through WGS84
+        gdf = to_wgs84(gdf, declared)
+        out_crs: Any = WGS84
+    else:
+        gdf = gdf.set_crs(declared, allow_override=True)
+        out_crs = declared
+    metric = (
+        gdf.geometry.values
+        if gdf.crs.equals(METRIC_CRS)
+        else gdf.to_crs(METRIC_CRS).geometry.values
+    )
+    return _Prepared(gdf, ids, id_name, np.asarray(metric), notes, out_crs)
 
 
 def encroachment(
@@ -232,7 +240,7 @@ def encroachment(
     notes = list(prep.notes)
     declared = normalize_crs(crs) if crs is not None else features.crs
     if guard and isinstance(declared, pyproj.CRS) and declared.is_geographic:
-        res = gcj_guard(prep.gdf, reference)
+        res = gcj_guard(to_wgs84(prep.gdf), reference)
         if res.suspect:
             notes.append(res.message)
             warnings.warn(res.message, EncroachmentWarning, stacklevel=2)

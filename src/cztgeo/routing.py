@@ -243,7 +243,9 @@ def travel_time_matrix(
     """Minutes from every origin to every destination (``inf`` beyond ``max_minutes``).
 
     Destinations are snapped like origins; arriving means reaching the snapped point along its
-    arc (from either end) and walking the snap distance. ``destinations=None`` uses the origins.
+    arc (from either end) and covering the snap distance at ``access_kmh``. Going straight from
+    origin to destination at ``access_kmh`` is always an option (so a point to itself is 0).
+    ``destinations=None`` uses the origins.
 
     Returns
     -------
@@ -251,9 +253,18 @@ def travel_time_matrix(
         One row per origin, one column per destination (0-based positions).
     """
     limit = _limit(max_minutes)
-    o = snap_points(net, origins, max_snap_m=max_snap_m)
-    d = o if destinations is None else snap_points(net, destinations, max_snap_m=max_snap_m)
+    o_ll = as_lonlat(origins)
+    d_ll = o_ll if destinations is None else as_lonlat(destinations)
+    o = snap_points(net, o_ll, max_snap_m=max_snap_m)
+    d = o if destinations is None else snap_points(net, d_ll, max_snap_m=max_snap_m)
     speed = access_kmh / 3.6
+    # going straight from origin to destination at the access speed is always an option
+    ox, oy = project(net, o_ll)
+    dx, dy = project(net, d_ll)
+    straight = (
+        np.hypot(ox[:, np.newaxis] - dx[np.newaxis, :], oy[:, np.newaxis] - dy[np.newaxis, :])
+        / speed
+    )
     # arrival at a destination: via its arc's tail then frac of the arc, or via the reverse arc
     d_tail, d_head = net.tail[d.arc], net.head[d.arc]
     d_fwd = d.frac * net.time_s[d.arc]
@@ -292,6 +303,7 @@ def travel_time_matrix(
             on_rev = (d.arc == o.arc[i]) & (d.frac < o.frac[i])
             back = (o.frac[i] - d.frac) * net.time_s[rev_i] + o.distance_m[i] / speed + egress
             via = np.where(on_rev, np.minimum(via, back), via)
+        via = np.minimum(via, straight[i])
         via[via > limit] = np.inf
         out[i] = via / 60.0
     return pd.DataFrame(out)
