@@ -153,6 +153,201 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _default_network(args: argparse.Namespace) -> tuple[Any, str]:
+    """--network if given, else a fetched full OSM cache, else the embedded coarse skeleton."""
+    from .network import load_network
+
+    settings = _settings(args)
+    if args.network:
+        return load_network(args.network, mode="drive", settings=settings), "--network"
+    fetched = Path(settings.cache_dir) / "czt_drive.cztnet"
+    if fetched.exists():
+        return load_network(
+            fetched, mode="drive", settings=settings
+        ), f"fetched OSM cache {fetched}"
+    return load_network(mode="drive", settings=settings), "embedded coarse skeleton"
+
+
+def cmd_commute_circle(args: argparse.Namespace) -> int:
+    import json as _json
+    import warnings
+
+    from . import maps
+    from .boundaries import load_boundaries
+    from .circle import apply_scenario, commute_circle, compare
+    from .greenheart import load_green_heart
+    from .io import atomic_path, read_vector, write_vector
+    from .rail import RailWarning, load_rail, read_gtfs
+
+    out = Path(args.out)
+    settings = _settings(args)
+    net, which = _default_network(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RailWarning)
+        rail = read_gtfs(args.gtfs) if args.gtfs else load_rail(args.rail_lines, settings=settings)
+    rail_notes = [str(w.message) for w in caught]
+    if args.headway_min is not None:
+        rail = rail.with_headway(args.headway_min)
+    gh = load_green_heart(args.green_heart, version=args.version)
+    population = read_vector(args.population) if args.population else None
+    scenario = read_vector(args.scenario) if args.scenario else None
+    kwargs = {"minutes": args.minutes, "green_heart": gh, "population": population}
+    cc = commute_circle(net, rail, **kwargs)
+    cc.notes = rail_notes + cc.notes
+    after = None
+    if scenario is not None:
+        sc = apply_scenario(net, rail, scenario)
+        after = commute_circle(sc.net, sc.rail, **kwargs)
+    out.mkdir(parents=True, exist_ok=True)
+    times = cc.times.copy()
+    times.insert(0, "network", cc.network)
+    with atomic_path(out / "centre_times.csv") as tmp:
+        times.to_csv(tmp, index=False)
+    write_vector(cc.reach, out / "reach.gpkg")
+    write_vector(cc.overlap, out / "overlap.gpkg")
+    summary: dict[str, Any] = {
+        "network": cc.network,
+        "network_choice": which,
+        "coarse": cc.coarse,
+        "minutes": cc.minutes,
+        "green_heart_approximate": cc.approximate_green_heart,
+        "rail": rail.source,
+        "notes": cc.notes,
+        "best_minutes": cc.matrix("best").round(1).to_dict(),
+        "reach": cc.reach.drop(columns="geometry").round(3).to_dict(orient="records"),
+        "overlap": cc.overlap.drop(columns="geometry").round(3).to_dict(orient="records"),
+    }
+    if after is not None:
+        table, diff = compare(cc, after)
+        with atomic_path(out / "scenario_times.csv") as tmp:
+            table.to_csv(tmp, index=False)
+        write_vector(diff, out / "scenario_gained.gpkg")
+        with atomic_path(out / "scenario_links.csv") as tmp:
+            sc.links.to_csv(tmp, index=False)
+        summary["scenario_links"] = sc.links.to_dict(orient="records")
+    with atomic_path(out / "summary.json") as tmp:
+        tmp.write_text(
+            _json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        )
+    layers = [
+        maps.boundaries_layer(load_boundaries("city")),
+        maps.green_heart_layer(gh),
+        maps.network_layer(net),
+        maps.stations_layer(rail.stops_gdf()),
+    ]
+    for mode in dict.fromkeys(cc.reach["mode"]):
+        r = cc.reach[cc.reach["mode"] == mode]
+        layers.append(maps.Layer(r, f"{mode}: {cc.minutes:g}-min reach per centre", colour_by="centre",
+                                 colours=dict(zip(r["centre"], ["#e41a1c", "#377eb8", "#4daf4a"], strict=False)),
+                                 tooltip=("centre", "mode", "area_km2", "green_heart_km2"), fill_opacity=0.15,
+                                 show=mode == "drive"))  # fmt: skip
+    allr = cc.overlap[cc.overlap["kind"] == "all"]
+    layers.append(maps.Layer(allr, "within reach of all three centres", colour="#984ea3",
+                             tooltip=("mode", "area_km2", "green_heart_km2"), fill_opacity=0.5))  # fmt: skip
+    note = " | ".join(n for n in (
+        "road: COARSE SKELETON (major roads only)" if cc.coarse else "",
+        "green heart: APPROXIMATE sketch" if cc.approximate_green_heart else "",
+    ) if n)  # fmt: skip
+    m = maps.build_map(
+        layers, basemap=args.basemap, offline=args.offline, title="CZT half-hour circle", note=note
+    )
+    maps.save_map(m, out / "map.html", offline=args.offline)
+
+    print(f"road network: {cc.network} [{which}]")
+    print(f"rail: {rail.source}")
+    print(f"\ncentre-to-centre minutes (fastest mode; threshold {cc.minutes:g}):")
+    print(cc.matrix("best").round(1).to_string())
+    for mode in dict.fromkeys(cc.times["mode"]):
+        if mode != "best":
+            print(f"\n{mode}:")
+            print(cc.matrix(mode).round(1).to_string())
+    print("\nreach:")
+    print(cc.reach.drop(columns="geometry").round(2).to_string(index=False))
+    print("\noverlaps (any = from any centre, all = within reach of all three):")
+    print(cc.overlap.drop(columns="geometry").round(2).to_string(index=False))
+    if after is not None:
+        print("\nscenario (before -> after):")
+        print(table.round(1).to_string(index=False))
+        print(sc.links.to_string(index=False))
+    for n in cc.notes:
+        print(f"note: {n}")
+    print(f"\nwrote {out}/centre_times.csv, reach.gpkg, overlap.gpkg, summary.json, map.html")
+    return EXIT_OK
+
+
+def _layers_from_files(args: argparse.Namespace) -> list[Any]:
+    from . import maps
+    from .boundaries import load_boundaries
+    from .greenheart import load_green_heart
+    from .io import read_vector
+
+    wanted = [x.strip() for x in args.layers.split(",") if x.strip()]
+    known = {
+        "boundaries",
+        "counties",
+        "green-heart",
+        "network",
+        "isochrones",
+        "stations",
+        "encroachment",
+    }
+    unknown = set(wanted) - known
+    if unknown:
+        from .errors import InputError
+
+        raise InputError(f"unknown layers {sorted(unknown)}: use {', '.join(sorted(known))}")
+    layers = []
+    for name in wanted:
+        if name == "boundaries":
+            layers.append(maps.boundaries_layer(load_boundaries("city")))
+        elif name == "counties":
+            layers.append(maps.boundaries_layer(load_boundaries("county"), "counties"))
+        elif name == "green-heart":
+            layers.append(maps.green_heart_layer(load_green_heart(args.green_heart)))
+        elif name == "network":
+            layers.append(maps.network_layer(_network(args, "drive")))
+        elif name == "stations":
+            import warnings
+
+            from .rail import load_rail
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                layers.append(maps.stations_layer(load_rail(settings=_settings(args)).stops_gdf()))
+        elif name == "isochrones" and args.isochrones:
+            layers.append(maps.isochrone_layer(read_vector(args.isochrones)))
+        elif name == "encroachment" and args.encroachment:
+            layers.append(maps.encroachment_layer(read_vector(args.encroachment)))
+    return layers
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from . import maps
+
+    layers = _layers_from_files(args)
+    suffix = Path(args.out).suffix.lower()
+    basemap = args.basemap
+    if suffix == ".html":
+        m = maps.build_map(layers, basemap=basemap, offline=args.offline, tianditu_token=args.tianditu_token,
+                           title=args.title or "cztgeo map")  # fmt: skip
+        maps.save_map(m, args.out, offline=args.offline)
+    elif suffix in (".png", ".svg"):
+        mb = basemap if basemap and str(basemap).lower().endswith(".mbtiles") else None
+        maps.save_static(
+            layers,
+            args.out,
+            title=args.title or "",
+            basemap=mb,
+            approval_number=args.approval_number,
+        )
+    else:
+        from .errors import InputError
+
+        raise InputError(f"cannot tell the map format from {args.out!r}: use .html, .png or .svg")
+    print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.2f} MB, {len(layers)} layers)")
+    return EXIT_OK
+
+
 def cmd_data_fetch(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -221,6 +416,15 @@ def cmd_encroachment(args: argparse.Namespace) -> int:
     for w in caught:
         print(f"cztgeo encroachment: warning: {w.message}", file=sys.stderr)
     paths = write_report(result, args.out, input_name=Path(args.file).name, fail_on=args.fail_on)
+    if args.map:
+        from . import maps
+
+        layers = [maps.green_heart_layer(gh), maps.encroachment_layer(result)]
+        note = "green heart: APPROXIMATE sketch" if result.attrs["approximate"] else ""
+        if args.map.lower().endswith(".html"):
+            maps.save_map(maps.build_map(layers, basemap=args.basemap, note=note), args.map)
+        else:
+            maps.save_static(layers, args.map, title="green-heart encroachment", note=note)
     bad = encroaching(result, args.fail_on)
     idc = result.attrs["id_column"]
     n_bad = bad[idc].nunique() if len(bad) else 0
@@ -245,6 +449,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "isochrones": cmd_isochrones,
     "data": cmd_data_fetch,
     "encroachment": cmd_encroachment,
+    "commute-circle": cmd_commute_circle,
+    "map": cmd_map,
 }
 
 
@@ -338,6 +544,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--reference", help="reference layer for the GCJ-02 guard (default: OSM road skeleton)"
     )
+
+    p = sub.add_parser("commute-circle", help="the three-city half-hour circle (the main job)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "--network",
+        help="road network: OSM file or .cztnet (default: fetched cache, else the coarse skeleton)",
+    )
+    p.add_argument(
+        "--scenario",
+        help="GeoJSON of planned links (mode, name, speed_kmh, action, headway_minutes)",
+    )
+    p.add_argument("--minutes", type=float, default=30.0)
+    p.add_argument(
+        "--headway-min",
+        type=float,
+        help="rail headway for every line (default: the line file's sourced figures)",
+    )
+    p.add_argument("--rail-lines", help="line-definition JSON (default: embedded)")
+    p.add_argument("--gtfs", help="a GTFS feed (folder or .zip) instead of the line file")
+    p.add_argument("--green-heart", help="official green-heart file (default: approximate sketch)")
+    p.add_argument("--version", default="2024-2035", choices=["2010-2030", "2024-2035"])
+    p.add_argument("--population", help="points or polygons with a 'population' column")
+    p.add_argument(
+        "--basemap", default="none", help="none, osm, tianditu, amap or an .mbtiles file"
+    )
+    p.add_argument("--offline", action="store_true", help="map makes no remote request")
+
+    p = sub.add_parser("map", help="a map of cztgeo layers: HTML, PNG or SVG by suffix")
+    p.add_argument("--out", required=True, help=".html, .png or .svg")
+    p.add_argument(
+        "--layers",
+        default="boundaries,green-heart,network",
+        help="comma list: boundaries, counties, green-heart, network, stations, isochrones, encroachment",
+    )
+    p.add_argument("--network", help="road network file (default: the coarse skeleton)")
+    p.add_argument("--isochrones", help="isochrone file written by 'cztgeo isochrones'")
+    p.add_argument("--encroachment", help="overlaps file written by 'cztgeo encroachment'")
+    p.add_argument("--green-heart", help="official green-heart file")
+    p.add_argument(
+        "--basemap", default="none", help="none, osm, tianditu, amap or an .mbtiles file"
+    )
+    p.add_argument("--tianditu-token")
+    p.add_argument(
+        "--offline", action="store_true", help="self-contained: no remote request at all"
+    )
+    p.add_argument("--title")
+    p.add_argument("--approval-number", help="审图号 printed on static maps")
 
     p = sub.add_parser("data", help="download and prepare OSM data (needs the internet)")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)

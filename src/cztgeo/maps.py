@@ -288,6 +288,8 @@ def build_map(
         colour_field = layer.colour_by
         data = _clean_gdf(layer.gdf, [*fields, *([colour_field] if colour_field else [])], simplify_m,
                           decimals, shift)  # fmt: skip
+        if not data["features"]:  # e.g. an empty overlap: nothing to draw
+            continue
         colours = {html.escape(str(k)): v for k, v in (layer.colours or {}).items()}
         default = layer.colour or "#3388ff"
 
