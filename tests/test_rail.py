@@ -153,8 +153,8 @@ def test_gtfs_feed_built_by_the_test(tmp_path):
     assert sum(ln.run_minutes) == pytest.approx(20.0)
     arr = transit_arrivals(tn, a)
     assert arr[2] == pytest.approx(7.5 + 20.0, abs=0.01)
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as fh:
+        fh.writestr("routes.txt", files["routes.txt"])
     with pytest.raises(InputError, match="no stops.txt"):
-        bad = tmp_path / "bad.zip"
-        with zipfile.ZipFile(bad, "w") as fh:
-            fh.writestr("routes.txt", files["routes.txt"])
         read_gtfs(bad)
