@@ -201,13 +201,27 @@ def test_cli_exit_codes_and_outputs(tmp_path, capsys, gh):
                      geometry=[inside, far], crs=4326).to_file(tmp_path / "sites.gpkg")  # fmt: skip
     gpd.GeoDataFrame({"id": [2]}, geometry=[far], crs=4326).to_file(tmp_path / "clean.geojson")
     out = tmp_path / "out"
-    assert main(["encroachment", str(tmp_path / "sites.gpkg"), "--out", str(out)]) == 1
+    assert (
+        main(
+            [
+                "encroachment",
+                str(tmp_path / "sites.gpkg"),
+                "--out",
+                str(out),
+                "--map",
+                str(tmp_path / "enc.html"),
+            ]
+        )
+        == 1
+    )
     stdout = capsys.readouterr().out
     assert "1 of 2 features encroach" in stdout and "APPROXIMATE" in stdout
     for name in ("overlaps.gpkg", "overlaps.geojson", "summary.csv", "report.md", "report.html"):
         assert (out / name).exists(), name
     assert "APPROXIMATE SKETCH" in (out / "report.md").read_text()
     assert "<script>" not in (out / "report.html").read_text()
+    page = (tmp_path / "enc.html").read_text()
+    assert "encroachment findings" in page and "<script>alert(1)" not in page
     assert (
         main(["encroachment", str(tmp_path / "clean.geojson"), "--out", str(tmp_path / "o2")]) == 0
     )

@@ -544,6 +544,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--reference", help="reference layer for the GCJ-02 guard (default: OSM road skeleton)"
     )
+    p.add_argument("--map", help="also write a map of the findings (.html, .png or .svg)")
+    p.add_argument(
+        "--basemap", default="none", help="map basemap: none, osm, amap or an .mbtiles file"
+    )
 
     p = sub.add_parser("commute-circle", help="the three-city half-hour circle (the main job)")
     p.add_argument("--out", required=True, help="output folder")
