@@ -372,11 +372,27 @@ def isochrone_layer(gdf: gpd.GeoDataFrame, name: str = "isochrones") -> Layer:
 
 
 def network_layer(net: Network, name: str | None = None) -> Layer:
-    e = net.edges()
-    e = e[e["u"] < e["v"]] if (net.reverse >= 0).any() else e  # one line per two-way road
+    """The network as one MultiLineString per road class (a few features, not one per edge:
+    a 100k-edge network stays a few MB and draws in seconds)."""
+    rev = net.reverse
+    keep = (rev < 0) | (np.arange(net.n_arcs) < rev)  # one line per two-way road
+    t, h, k = net.tail[keep], net.head[keep], net.kind[keep]
+    coords = np.stack(
+        [np.column_stack([net.lon[t], net.lat[t]]), np.column_stack([net.lon[h], net.lat[h]])],
+        axis=1,
+    )
+    lines = shapely.linestrings(coords)
+    rows, geoms = [], []
+    for code in np.unique(k):
+        sel = k == code
+        rows.append({"kind": net.kinds[int(code)], "edges": int(sel.sum()),
+                     "length_km": float(net.length_m[keep][sel].sum() / 1000.0)})  # fmt: skip
+        geoms.append(shapely.multilinestrings(lines[sel]))
+    gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
     name = name or f"{net.mode} network" + (" (coarse skeleton)" if net.coarse else "")
-    return Layer(e[["kind", "length_m", "geometry"]], name, kind="line", colour="#444444", tooltip=("kind",),
-                 weight=1.2, show=True)  # fmt: skip
+    return Layer(
+        gdf, name, kind="line", colour="#444444", tooltip=("kind", "edges", "length_km"), weight=1.2
+    )
 
 
 def stations_layer(gdf: gpd.GeoDataFrame, name: str = "rail stations") -> Layer:
