@@ -131,3 +131,18 @@ def test_isochrones_cli_bad_input(capsys, tmp_path, yuelu_osm, extra, message):
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_map_command_html_and_png(capsys, tmp_path, data_dir):
+    mb = data_dir / "basemap" / "changsha_center_osm_z12-14.mbtiles"
+    out = tmp_path / "m.html"
+    assert main(["map", "--out", str(out), "--offline", "--basemap", str(mb)]) == 0
+    page = out.read_text()
+    assert "APPROXIMATE" in page and "leaflet" in page.lower()
+    assert main(["map", "--out", str(tmp_path / "m.png"), "--layers", "boundaries,green-heart"]) == 0
+    capsys.readouterr()
+    assert main(["map", "--out", str(tmp_path / "m.html"), "--offline", "--basemap", "osm"]) == 2
+    assert "needs the internet" in capsys.readouterr().err
+    assert main(["map", "--out", str(tmp_path / "m.pdf")]) == 2
+    assert main(["map", "--out", str(tmp_path / "x.html"), "--layers", "roads"]) == 2
+    assert not (tmp_path / "x.html").exists()

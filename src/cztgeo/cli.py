@@ -97,12 +97,17 @@ def _embedded_datasets(folder: Path) -> dict[str, str]:
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
     from .boundaries import load_boundaries
+
+    return _write_or_print(load_boundaries(args.level), args.output, f"{args.level} boundaries")
+
+
+def _write_or_print(gdf: Any, output: str | None, what: str) -> int:
+    """Write to ``output`` (format from the suffix), or print the attribute table."""
     from .io import write_vector
 
-    gdf = load_boundaries(args.level)
-    if args.output:
-        write_vector(gdf, args.output)
-        print(f"wrote {len(gdf)} {args.level} boundaries to {args.output}")
+    if output:
+        write_vector(gdf, output)
+        print(f"wrote {len(gdf)} {what} to {output}")
     else:
         print(gdf.drop(columns="geometry").to_string(index=False))
     return EXIT_OK
@@ -110,17 +115,11 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
 
 def cmd_green_heart(args: argparse.Namespace) -> int:
     from .greenheart import load_green_heart
-    from .io import write_vector
 
     gdf = load_green_heart(
         args.file, version=args.version, crs=args.crs, zone_column=args.zone_column
     )
-    if args.output:
-        write_vector(gdf, args.output)
-        print(f"wrote {len(gdf)} green-heart zones to {args.output}")
-    else:
-        print(gdf.drop(columns="geometry").to_string(index=False))
-    return EXIT_OK
+    return _write_or_print(gdf, args.output, "green-heart zones")
 
 
 def _network(args: argparse.Namespace, mode: str) -> Any:
@@ -180,6 +179,7 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
     from .rail import RailWarning, load_rail, read_gtfs
 
     out = Path(args.out)
+    maps.check_basemap(args.basemap, offline=args.offline)
     settings = _settings(args)
     net, which = _default_network(args)
     with warnings.catch_warnings(record=True) as caught:
@@ -324,8 +324,13 @@ def _layers_from_files(args: argparse.Namespace) -> list[Any]:
 def cmd_map(args: argparse.Namespace) -> int:
     from . import maps
 
-    layers = _layers_from_files(args)
+    maps.check_basemap(args.basemap, offline=args.offline, tianditu_token=args.tianditu_token)
     suffix = Path(args.out).suffix.lower()
+    if suffix not in (".html", ".png", ".svg"):
+        from .errors import InputError
+
+        raise InputError(f"cannot tell the map format from {args.out!r}: use .html, .png or .svg")
+    layers = _layers_from_files(args)
     basemap = args.basemap
     if suffix == ".html":
         m = maps.build_map(layers, basemap=basemap, offline=args.offline, tianditu_token=args.tianditu_token,
@@ -340,10 +345,6 @@ def cmd_map(args: argparse.Namespace) -> int:
             basemap=mb,
             approval_number=args.approval_number,
         )
-    else:
-        from .errors import InputError
-
-        raise InputError(f"cannot tell the map format from {args.out!r}: use .html, .png or .svg")
     print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.2f} MB, {len(layers)} layers)")
     return EXIT_OK
 
@@ -399,6 +400,16 @@ def cmd_encroachment(args: argparse.Namespace) -> int:
     from .greenheart import load_green_heart
     from .io import read_vector
 
+    if args.map:
+        from . import maps as _maps
+
+        _maps.check_basemap(args.basemap)
+        if not args.map.lower().endswith((".html", ".png", ".svg")):
+            from .errors import InputError
+
+            raise InputError(
+                f"cannot tell the map format from {args.map!r}: use .html, .png or .svg"
+            )
     features = read_vector(args.file, crs=args.crs, to_wgs=False)
     gh = load_green_heart(args.green_heart, version=args.version, crs=args.green_heart_crs)
     reference = read_vector(args.reference) if args.reference else None

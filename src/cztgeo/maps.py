@@ -214,6 +214,35 @@ def _mbtiles_element(m: folium.Map, info: dict[str, Any]) -> None:
     m.add_child(_MB())  # type: ignore[no-untyped-call]
 
 
+def check_basemap(
+    basemap: str | os.PathLike[str] | None,
+    *,
+    offline: bool = False,
+    tianditu_token: str | None = None,
+) -> None:
+    """Refuse an unusable basemap before any work is done (raises InputError)."""
+    base = "none" if basemap is None else basemap
+    if str(base).lower().endswith(".mbtiles"):
+        if not Path(base).exists():
+            raise InputError(f"basemap file not found: {str(base)!r}")
+        return
+    if base == "none":
+        return
+    if base not in BASEMAPS:
+        raise InputError(
+            f"unknown basemap {base!r}: use none, osm, tianditu, amap or a .mbtiles file"
+        )
+    if offline:
+        raise InputError(
+            f"basemap {base!r} needs the internet but the map is offline: use a local "
+            ".mbtiles file or --basemap none"
+        )
+    if base == "tianditu" and not tianditu_token:
+        raise InputError(
+            "the tianditu basemap needs a token: pass tianditu_token (--tianditu-token)"
+        )
+
+
 def build_map(
     layers: Sequence[Layer],
     *,
@@ -244,6 +273,7 @@ def build_map(
     """
     import folium
 
+    check_basemap(basemap, offline=offline, tianditu_token=tianditu_token)
     shift = False
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
     if title:
@@ -251,10 +281,7 @@ def build_map(
         root.header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
     base = "none" if basemap is None else basemap
     if isinstance(base, (str, os.PathLike)) and str(base).lower().endswith(".mbtiles"):
-        p = Path(base)
-        if not p.exists():
-            raise InputError(f"basemap file not found: {str(p)!r}")
-        _mbtiles_element(m, _mbtiles(p))
+        _mbtiles_element(m, _mbtiles(Path(base)))
     elif base in BASEMAPS:
         if offline:
             raise InputError(
@@ -376,12 +403,8 @@ def network_layer(net: Network, name: str | None = None) -> Layer:
     a 100k-edge network stays a few MB and draws in seconds)."""
     rev = net.reverse
     keep = (rev < 0) | (np.arange(net.n_arcs) < rev)  # one line per two-way road
-    t, h, k = net.tail[keep], net.head[keep], net.kind[keep]
-    coords = np.stack(
-        [np.column_stack([net.lon[t], net.lat[t]]), np.column_stack([net.lon[h], net.lat[h]])],
-        axis=1,
-    )
-    lines = shapely.linestrings(coords)
+    k = net.kind[keep]
+    lines = net.segments(arcs=keep)
     rows, geoms = [], []
     for code in np.unique(k):
         sel = k == code

@@ -188,19 +188,25 @@ class Network:
         )
         return G
 
-    def edges(self) -> gpd.GeoDataFrame:
-        """Arcs as a GeoDataFrame of straight LineStrings in EPSG:4326."""
-        import geopandas as gpd
+    def segments(self, *, metric: bool = False, arcs: Any = None) -> Any:
+        """Arcs as straight shapely LineStrings, in WGS84 or (``metric=True``) in ``crs``.
+
+        ``arcs`` selects arcs (a boolean mask or index array); all by default.
+        """
         import shapely
 
         t, h = self.tail, self.head
-        coords = np.stack(
-            [
-                np.column_stack([self.lon[t], self.lat[t]]),
-                np.column_stack([self.lon[h], self.lat[h]]),
-            ],
-            axis=1,
-        )
+        if arcs is not None:
+            t, h = t[arcs], h[arcs]
+        x, y = (self.x, self.y) if metric else (self.lon, self.lat)
+        coords = np.stack([np.column_stack([x[t], y[t]]), np.column_stack([x[h], y[h]])], axis=1)
+        return shapely.linestrings(coords)
+
+    def edges(self) -> gpd.GeoDataFrame:
+        """Arcs as a GeoDataFrame of straight LineStrings in EPSG:4326."""
+        import geopandas as gpd
+
+        t, h = self.tail, self.head
         return gpd.GeoDataFrame(
             {
                 "u": self.node_id[t],
@@ -209,7 +215,7 @@ class Network:
                 "length_m": self.length_m,
                 "time_s": self.time_s,
             },
-            geometry=shapely.linestrings(coords),
+            geometry=self.segments(),
             crs="EPSG:4326",
         )
 

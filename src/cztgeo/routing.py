@@ -83,13 +83,7 @@ def as_lonlat(points: Any) -> NDArray[np.float64]:
 
 def _arc_tree(net: Network) -> shapely.STRtree:
     if "tree" not in net._derived:
-        t, h = net.tail, net.head
-        coords = np.stack(
-            [np.column_stack([net.x[t], net.y[t]]), np.column_stack([net.x[h], net.y[h]])], axis=1
-        )
-        segs = shapely.linestrings(coords)
-        net._derived["segments"] = segs
-        net._derived["tree"] = shapely.STRtree(segs)
+        net._derived["tree"] = shapely.STRtree(net.segments(metric=True))
     return net._derived["tree"]  # type: ignore[no-any-return]
 
 
