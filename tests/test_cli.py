@@ -139,7 +139,9 @@ def test_map_command_html_and_png(capsys, tmp_path, data_dir):
     assert main(["map", "--out", str(out), "--offline", "--basemap", str(mb)]) == 0
     page = out.read_text()
     assert "APPROXIMATE" in page and "leaflet" in page.lower()
-    assert main(["map", "--out", str(tmp_path / "m.png"), "--layers", "boundaries,green-heart"]) == 0
+    assert (
+        main(["map", "--out", str(tmp_path / "m.png"), "--layers", "boundaries,green-heart"]) == 0
+    )
     capsys.readouterr()
     assert main(["map", "--out", str(tmp_path / "m.html"), "--offline", "--basemap", "osm"]) == 2
     assert "needs the internet" in capsys.readouterr().err
