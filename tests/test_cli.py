@@ -148,3 +148,23 @@ def test_map_command_html_and_png(capsys, tmp_path, data_dir):
     assert main(["map", "--out", str(tmp_path / "m.pdf")]) == 2
     assert main(["map", "--out", str(tmp_path / "x.html"), "--layers", "roads"]) == 2
     assert not (tmp_path / "x.html").exists()
+
+
+def test_import_has_no_side_effects(tmp_path):
+    code = (
+        "import logging, os, socket\n"
+        "def no_net(*a, **k):\n    raise RuntimeError('network used at import')\n"
+        "socket.socket.connect = no_net\n"
+        "before = set(os.listdir('.'))\n"
+        "import cztgeo\n"
+        "assert logging.getLogger().handlers == [], logging.getLogger().handlers\n"
+        "assert all(isinstance(h, logging.NullHandler) for h in logging.getLogger('cztgeo').handlers)\n"
+        "assert set(os.listdir('.')) == before\n"
+        "print('ok')\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "ok"
+    assert list(tmp_path.iterdir()) == []

@@ -9,9 +9,16 @@ import logging
 
 from . import errors
 from .boundaries import load_boundaries
+from .circle import apply_scenario, commute_circle
 from .crs import bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
+from .encroachment import encroachment
 from .greenheart import load_green_heart
 from .io import read_vector, write_vector
+from .isochrones import isochrones
+from .maps import build_map, save_map, save_static
+from .network import load_network
+from .rail import load_rail, read_gtfs
+from .routing import travel_time_matrix, travel_times
 from .settings import Settings
 
 __version__ = "0.1.0"
@@ -19,14 +26,26 @@ __version__ = "0.1.0"
 __all__ = [
     "Settings",
     "__version__",
+    "apply_scenario",
     "bd09_to_gcj02",
+    "build_map",
+    "commute_circle",
+    "encroachment",
     "errors",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
+    "isochrones",
     "load_boundaries",
     "load_green_heart",
+    "load_network",
+    "load_rail",
+    "read_gtfs",
     "read_vector",
+    "save_map",
+    "save_static",
     "to_wgs84",
+    "travel_time_matrix",
+    "travel_times",
     "wgs84_to_gcj02",
     "write_vector",
 ]
