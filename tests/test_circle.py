@@ -176,3 +176,56 @@ def test_cli_scenario(tmp_path, capsys):
     assert code == 0
     assert (tmp_path / "o" / "scenario_times.csv").exists()
     assert "暮坪大桥" in capsys.readouterr().out
+
+
+def test_population_raster(tmp_path):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from cztgeo.crs import METRIC_CRS
+
+    # 1 km cells in UTM 49N over the toy grid; 10 people per cell
+    x0, y0 = GRID.x.min(), GRID.y.max()
+    data = np.full((30, 30), 10.0, dtype="float32")
+    path = tmp_path / "pop.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=30, width=30, count=1, dtype="float32",
+                       crs=METRIC_CRS, transform=from_origin(x0, y0, 1000.0, 1000.0)) as dst:  # fmt: skip
+        dst.write(data, 1)
+    cc = commute_circle(
+        GRID,
+        None,
+        centres=C,
+        minutes=10,
+        modes=("drive",),
+        green_heart=_toy_gh(),
+        population=str(path),
+    )
+    r = cc.reach.set_index("centre")
+    # independent count: cell centres covered by A's reach polygon
+    from cztgeo.isochrones import isochrones
+
+    iso = (
+        isochrones(GRID, (C[0].lon, C[0].lat), minutes=[10], max_snap_m=3000, access_kmh=20)
+        .to_crs(METRIC_CRS)
+        .geometry.iloc[0]
+    )
+    xs = x0 + 500 + 1000 * np.arange(30)
+    ys = y0 - 500 - 1000 * np.arange(30)
+    X, Y = np.meshgrid(xs, ys)
+    expected = 10.0 * shapely.covers(iso, shapely.points(X.ravel(), Y.ravel())).sum()
+    assert r.loc["A", "population"] == pytest.approx(expected)
+
+
+def test_rail_access_on_a_walk_network(tmp_path):
+    walk = synthetic_grid(31, 1000.0, speed_kmh=6.0)  # 10 min per 1 km edge on foot
+    rail = _toy_rail(tmp_path)
+    centres = [
+        Centre("P", "P", *grid_lonlat(0, 2, 1000.0), "toy"),
+        Centre("Q", "Q", *grid_lonlat(20, 3, 1000.0), "toy"),
+    ]
+    cc = commute_circle(
+        GRID, rail, centres=centres, modes=("rail",), green_heart=_toy_gh(), walk_net=walk
+    )
+    # walk 2 km on the grid (20 min) + wait 5 + ride 8 + walk 3 km (30 min) = 63
+    assert cc.matrix("rail").loc["P", "Q"] == pytest.approx(63.0, abs=0.01)
+    assert any("walk on" in n for n in cc.notes)

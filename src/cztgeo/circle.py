@@ -116,10 +116,38 @@ def _measure(geoms: list[Any], gh_metric: Any, gh_area: float, pop: gpd.GeoDataF
     return out
 
 
+def _raster_points(path: Any) -> gpd.GeoDataFrame:
+    """A population raster (GeoTIFF, any CRS) as one point per non-empty cell centre."""
+    import rasterio
+
+    try:
+        with rasterio.open(path) as src:
+            band = src.read(1, masked=True)
+            if src.crs is None:
+                raise InputError(
+                    f"{path}: the raster has no CRS; assign one (e.g. with gdal_edit.py -a_srs)"
+                )
+            rows, cols = np.nonzero(~np.ma.getmaskarray(band) & (np.ma.filled(band, 0) > 0))
+            t = src.transform  # cell centres through the affine transform
+            c, r = cols + 0.5, rows + 0.5
+            xs, ys = t.c + c * t.a + r * t.b, t.f + c * t.d + r * t.e
+            vals = np.ma.filled(band, 0)[rows, cols].astype(float)
+            crs = src.crs.to_wkt()
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"cannot read population raster {path}: {exc}") from None
+    return gpd.GeoDataFrame({"population": vals}, geometry=gpd.points_from_xy(xs, ys), crs=crs)
+
+
 def _population(population: Any, column: str) -> gpd.GeoDataFrame | None:
     if population is None:
         return None
+    from pathlib import Path
+
     from .crs import to_wgs84
+
+    if isinstance(population, (str, Path)) and str(population).lower().endswith((".tif", ".tiff")):
+        population = _raster_points(population)
+        column = "population"
 
     gdf = to_wgs84(population).to_crs(METRIC_CRS)
     if column not in gdf.columns:
@@ -147,6 +175,7 @@ def commute_circle(
     population_column: str = "population",
     max_snap_m: float = 3000.0,
     road_access_kmh: float = 20.0,
+    walk_net: Network | None = None,
 ) -> CommuteCircle:
     """The half-hour circle of the three centres.
 
@@ -167,12 +196,16 @@ def commute_circle(
     green_heart
         Default: the embedded approximate sketch.
     population
-        Points (or polygons, counted by a representative point) with a population column.
+        Points (or polygons, counted by a representative point) with a population column, or
+        the path of a population raster (GeoTIFF, any CRS; each cell counted at its centre).
     max_snap_m
         How far a centre or station may lie from the road network.
     road_access_kmh
         Speed between a point and the nearest arc of the road network by car (20 km/h: the
         minor streets a coarse network leaves out); rail access and egress are on foot.
+    walk_net
+        A walk network: rail access and egress walk along it instead of the straight line x
+        detour factor.
     """
     from .greenheart import load_green_heart
     from .isochrones import isochrones
@@ -227,7 +260,16 @@ def commute_circle(
                 reach_rows.append({"centre": c.name, "mode": "drive"})
                 reach_geoms.append(g)
     if "rail" in modes and rail is not None:
-        time_frames.append(("rail", transit_time_matrix(rail, pts).to_numpy()))
+        if walk_net is not None:
+            stations = _station_points(rail)
+            w_acc = travel_time_matrix(walk_net, pts, stations, max_snap_m=10_000.0).to_numpy()
+            w_egr = travel_time_matrix(walk_net, stations, pts, max_snap_m=10_000.0).to_numpy()
+            time_frames.append(
+                ("rail", transit_time_matrix(rail, pts, access=w_acc, egress=w_egr).to_numpy())
+            )
+            notes.append(f"rail access and egress walk on {walk_net.source}")
+        else:
+            time_frames.append(("rail", transit_time_matrix(rail, pts).to_numpy()))
         for c, p in zip(centres, pts, strict=True):
             reach_rows.append({"centre": c.name, "mode": "rail"})
             reach_geoms.append(transit_reach(rail, p, minutes))

@@ -129,10 +129,19 @@ def _network(args: argparse.Namespace, mode: str) -> Any:
 
 
 def cmd_isochrones(args: argparse.Namespace) -> int:
+    from . import maps
     from .io import check_output_suffix, write_vector
     from .isochrones import isochrones
 
     check_output_suffix(args.output)
+    if args.map:
+        maps.check_basemap(args.basemap)
+        if not args.map.lower().endswith((".html", ".png", ".svg")):
+            from .errors import InputError
+
+            raise InputError(
+                f"cannot tell the map format from {args.map!r}: use .html, .png or .svg"
+            )
     net = _network(args, args.mode)
     gdf = isochrones(
         net,
@@ -144,6 +153,13 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
         max_snap_m=args.max_snap_m,
     )
     write_vector(gdf, args.output)
+    if args.map:
+        layers = [maps.network_layer(net), maps.isochrone_layer(gdf)]
+        note = "road network: COARSE SKELETON (major roads only)" if net.coarse else ""
+        if args.map.lower().endswith(".html"):
+            maps.save_map(maps.build_map(layers, basemap=args.basemap, note=note), args.map)
+        else:
+            maps.save_static(layers, args.map, title="isochrones", note=note)
     coarse = "  [coarse skeleton: major roads only]" if net.coarse else ""
     areas = ", ".join(
         f"{m:g} min {a:,.1f} km²" for m, a in zip(gdf["minutes"], gdf["area_km2"], strict=True)
@@ -189,9 +205,23 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
     if args.headway_min is not None:
         rail = rail.with_headway(args.headway_min)
     gh = load_green_heart(args.green_heart, version=args.version)
-    population = read_vector(args.population) if args.population else None
+    pop_path = args.population
+    population = (
+        pop_path if pop_path and pop_path.lower().endswith((".tif", ".tiff"))
+        else read_vector(pop_path) if pop_path else None
+    )  # fmt: skip
+    from .network import load_network as _load
+
+    walk_net = (
+        _load(args.walk_network, mode="walk", settings=settings) if args.walk_network else None
+    )
     scenario = read_vector(args.scenario) if args.scenario else None
-    kwargs = {"minutes": args.minutes, "green_heart": gh, "population": population}
+    kwargs = {
+        "minutes": args.minutes,
+        "green_heart": gh,
+        "population": population,
+        "walk_net": walk_net,
+    }
     cc = commute_circle(net, rail, **kwargs)
     cc.notes = rail_notes + cc.notes
     after = None
@@ -519,6 +549,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolution-m", type=float, help="grid cell size")
     p.add_argument("--style", default="network", choices=["network", "exact", "convex", "concave"])
     p.add_argument("--max-snap-m", type=float, default=1000.0)
+    p.add_argument("--map", help="also write a map (.html, .png or .svg)")
+    p.add_argument(
+        "--basemap", default="none", help="map basemap: none, osm, amap or an .mbtiles file"
+    )
     p.add_argument(
         "-o", "--output", required=True, help="output file (.gpkg .geojson .parquet .shp .csv)"
     )
@@ -580,7 +614,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gtfs", help="a GTFS feed (folder or .zip) instead of the line file")
     p.add_argument("--green-heart", help="official green-heart file (default: approximate sketch)")
     p.add_argument("--version", default="2024-2035", choices=["2010-2030", "2024-2035"])
-    p.add_argument("--population", help="points or polygons with a 'population' column")
+    p.add_argument(
+        "--population", help="GeoTIFF raster, or points/polygons with a 'population' column"
+    )
+    p.add_argument(
+        "--walk-network",
+        help="OSM file: rail access/egress walks on it (default: straight line x 1.3)",
+    )
     p.add_argument(
         "--basemap", default="none", help="none, osm, tianditu, amap or an .mbtiles file"
     )
