@@ -180,7 +180,7 @@ def test_cli_scenario(tmp_path, capsys):
 
 def test_population_raster(tmp_path):
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     from cztgeo.crs import METRIC_CRS
 
@@ -189,7 +189,7 @@ def test_population_raster(tmp_path):
     data = np.full((30, 30), 10.0, dtype="float32")
     path = tmp_path / "pop.tif"
     with rasterio.open(path, "w", driver="GTiff", height=30, width=30, count=1, dtype="float32",
-                       crs=METRIC_CRS, transform=from_origin(x0, y0, 1000.0, 1000.0)) as dst:  # fmt: skip
+                       crs=METRIC_CRS, transform=Affine(1000.0, 0.0, x0, 0.0, -1000.0, y0)) as dst:  # fmt: skip
         dst.write(data, 1)
     cc = commute_circle(
         GRID,
