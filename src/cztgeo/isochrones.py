@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 #: Default access distance (metres) by mode: how far from a reached road still counts.
 DEFAULT_ACCESS_M = {"drive": 100.0, "walk": 50.0, "bike": 75.0, "rail": 100.0}
-MAX_CELLS = 3_000_000
+MAX_CELLS = 1_000_000
 
 Style = Literal["network", "exact", "convex", "concave"]
 
@@ -66,9 +66,16 @@ def _check_minutes(minutes: Any) -> list[float]:
 def _pieces(
     net: Network, dist_s: NDArray[np.float64], snap: Snap, access_kmh: float, t_max: float
 ) -> tuple[NDArray[np.float64], ...]:
-    """Candidate pieces (x0, y0, x1, y1, t0, dt): reached arcs plus the origins' own arcs."""
+    """Candidate pieces (x0, y0, x1, y1, t0, dt, pair): reached arcs plus the origins' own
+    arcs; ``pair`` is the piece index of the reverse arc (-1 if none), so a two-way road
+    reached in full from both ends is drawn once."""
     t0 = dist_s[net.tail]
     keep = t0 <= t_max
+    aidx = np.flatnonzero(keep)
+    pos = np.full(net.n_arcs, -1, dtype=np.int64)
+    pos[aidx] = np.arange(aidx.size)
+    rev_arc = net.reverse[aidx]
+    pair = np.where(rev_arc >= 0, pos[np.maximum(rev_arc, 0)], -1)
     tail, head = net.tail[keep], net.head[keep]
     x0, y0, x1, y1 = net.x[tail], net.y[tail], net.x[head], net.y[head]
     start, dt = t0[keep], net.time_s[keep]
@@ -90,6 +97,7 @@ def _pieces(
         np.concatenate([y1, ey]),
         np.concatenate([start, ot]),
         np.concatenate([dt, odt]),
+        np.concatenate([pair, np.full(ot.size, -1, dtype=np.int64)]),
     )
 
 
@@ -97,8 +105,11 @@ def reached_pieces(
     pieces: tuple[NDArray[np.float64], ...], t_s: float
 ) -> tuple[NDArray[np.float64], ...]:
     """The parts of pieces reached within ``t_s`` seconds: (x0, y0, x1, y1) of each."""
-    x0, y0, x1, y1, t0, dt = pieces
+    x0, y0, x1, y1, t0, dt, pair = pieces
     ok = t0 <= t_s
+    full = ok & (t0 + dt <= t_s)
+    twin = (pair >= 0) & (pair < np.arange(pair.size))
+    ok &= ~(full & twin & full[np.maximum(pair, 0)])  # the twin draws the same segment
     f = np.clip((t_s - t0[ok]) / np.where(dt[ok] > 0, dt[ok], 1.0), 0.0, 1.0)
     f = np.where(dt[ok] > 0, f, 1.0)
     return x0[ok], y0[ok], x0[ok] + f * (x1[ok] - x0[ok]), y0[ok] + f * (y1[ok] - y0[ok])
@@ -116,12 +127,12 @@ def _cell_segments(
 ) -> tuple[NDArray[np.float64], ...]:
     """Cut straight pieces into the runs that fall in each grid cell (cells by nearest centre).
 
-    Points are placed every ``res / 1.5`` along each piece; consecutive points of one piece in the
+    Points are placed every ``res`` along each piece; consecutive points of one piece in the
     same cell form one run, which is a straight sub-segment (joined to the previous run so
     nothing is lost between them). Returns (ax, ay, bx, by, length, cell) per run.
     """
     seg = np.hypot(x1 - x0, y1 - y0)
-    n = np.maximum(np.ceil(seg / (res / 1.5)).astype(np.int64), 1) + 1
+    n = np.maximum(np.ceil(seg / res).astype(np.int64), 1) + 1
     piece = np.repeat(np.arange(seg.size), n)
     starts = np.cumsum(n) - n
     k = np.arange(piece.size) - np.repeat(starts, n)
@@ -141,6 +152,22 @@ def _cell_segments(
     return ax, ay, bx, by, np.hypot(bx - ax, by - ay), cell[first]
 
 
+def _segment_nearest(
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    ax: NDArray[np.float64],
+    ay: NDArray[np.float64],
+    bx: NDArray[np.float64],
+    by: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Distance from points to segments, and the nearest point on each segment."""
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    t = np.clip(((px - ax) * dx + (py - ay) * dy) / np.where(len2 > 0, len2, 1.0), 0.0, 1.0)
+    qx, qy = ax + t * dx, ay + t * dy
+    return np.hypot(px - qx, py - qy), qx, qy
+
+
 def _segment_distance(
     px: NDArray[np.float64],
     py: NDArray[np.float64],
@@ -156,13 +183,21 @@ def _segment_distance(
 
 
 def _polygons_from_field(
-    xs: NDArray[np.float64], ys: NDArray[np.float64], field: NDArray[np.float64], level: float
+    xs: NDArray[np.float64],
+    ys: NDArray[np.float64],
+    field: NDArray[np.float64],
+    level: float,
+    refine: Any = None,
 ) -> shapely.Geometry:
     gen = contourpy.contour_generator(
         x=xs, y=ys, z=field, fill_type=contourpy.FillType.OuterOffset, name="serial"
     )
     filled: Any = gen.filled(-1.0, level)
     points, offsets = filled[0], filled[1]
+    if refine is not None and len(points):
+        sizes = [len(p) for p in points]
+        moved = refine(np.concatenate(points))
+        points = np.split(moved, np.cumsum(sizes)[:-1])
     polys = []
     for pts, off in zip(points, offsets, strict=True):
         rings = [pts[off[i] : off[i + 1]] for i in range(len(off) - 1)]
@@ -180,12 +215,18 @@ def _grid_isochrones(
     thresholds_s: list[float],
     access_m: float,
     res: float,
-) -> list[shapely.Geometry]:
+) -> tuple[list[shapely.Geometry], float]:
+    """Polygons per threshold, and the grid resolution used (coarsened beyond MAX_CELLS)."""
     reached = [reached_pieces(pieces, t) for t in thresholds_s]
     allx = np.concatenate([np.r_[r[0], r[2]] for r in reached])
     ally = np.concatenate([np.r_[r[1], r[3]] for r in reached])
     if allx.size == 0:
-        return [shapely.MultiPolygon() for _ in thresholds_s]
+        return [shapely.MultiPolygon() for _ in thresholds_s], res
+    area = (np.ptp(allx) + 2 * access_m) * (np.ptp(ally) + 2 * access_m)
+    if area / (res * res) > MAX_CELLS:
+        new = float(np.sqrt(area / MAX_CELLS))
+        log.info("isochrone grid coarsened from %.1f m to %.1f m", res, new)
+        res = new
     pad = access_m + 2.5 * res
     xmin, ymin = float(allx.min() - pad), float(ally.min() - pad)
     nx = int(np.ceil((allx.max() + pad - xmin) / res)) + 1
@@ -202,7 +243,10 @@ def _grid_isochrones(
         ax, ay, bx, by, _, cell = _cell_segments(x0, y0, x1, y1, xmin, ymin, res, nx)
         # runs grouped by cell (CSR): a cell may hold several roads near a junction
         srt = np.argsort(cell, kind="stable")
-        cells, first, count = np.unique(cell[srt], return_index=True, return_counts=True)
+        sc = cell[srt]
+        first = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
+        cells = sc[first]
+        count = np.diff(np.r_[first, sc.size])
         start_of = np.zeros(ny * nx, dtype=np.int32)
         count_of = np.zeros(ny * nx, dtype=np.int32)
         start_of[cells] = first
@@ -216,30 +260,51 @@ def _grid_isochrones(
             ~seed[r0:r1, c0:c1], sampling=res, return_indices=True
         )
         # The distance to the nearest seed cell's centre is within 0.71 cells of the true
-        # distance. Exact distances (to every run in the nearest seed cell and its 8
-        # neighbours) are needed only in a band around the contour; elsewhere the cell-centre
-        # distance decides inside/outside.
+        # distance: contour that cheap field, then move every contour vertex onto the exact
+        # level set of the nearest run (searched in the 5 x 5 cells around the vertex's
+        # nearest seed cell). Work is proportional to the boundary, not the area.
         d = np.asarray(edt, dtype=np.float64)
-        band = np.flatnonzero((np.abs(d - access_m) < 1.75 * res).ravel())
-        if band.size:
-            by_, bx_ = np.divmod(band, c1 - c0)
-            cy, cx = jy.ravel()[band] + r0, jx.ravel()[band] + c0
-            qx, qy = xs[c0:c1][bx_], ys[r0:r1][by_]
-            best = np.full(band.size, np.inf)
-            for oy in (-1, 0, 1):
-                for ox in (-1, 0, 1):
-                    c = np.clip(cy + oy, 0, ny - 1) * nx + np.clip(cx + ox, 0, nx - 1)
-                    n_in, s0 = count_of[c], start_of[c]
-                    for r in range(int(n_in.max(initial=0))):
-                        sel = np.flatnonzero(n_in > r)
-                        kk = srt[s0[sel] + r]
-                        dd = _segment_distance(qx[sel], qy[sel], ax[kk], ay[kk], bx[kk], by[kk])
-                        best[sel] = np.minimum(best[sel], dd)
-            d.ravel()[band] = best
         sub = running[r0:r1, c0:c1]
         np.minimum(sub, d, out=sub)  # reached sets grow with time: keep the fields nested
-        out.append(_polygons_from_field(xs[c0:c1], ys[r0:r1], sub, access_m))
-    return out
+        wjy, wjx = jy, jx
+
+        def refine(pts: NDArray[np.float64], _r0: int = r0, _c0: int = c0, _jy: Any = wjy,
+                   _jx: Any = wjx, _runs: tuple[Any, ...] = (ax, ay, bx, by, srt, start_of, count_of)) -> NDArray[np.float64]:  # fmt: skip
+            rax, ray, rbx, rby, rsrt, rstart, rcount = _runs
+            h, w = _jy.shape
+            iy = np.clip(np.rint((pts[:, 1] - ys[_r0]) / res).astype(np.int64), 0, h - 1)
+            ix = np.clip(np.rint((pts[:, 0] - xs[_c0]) / res).astype(np.int64), 0, w - 1)
+            cy, cx = _jy[iy, ix] + _r0, _jx[iy, ix] + _c0
+            best = np.full(len(pts), np.inf)
+            qx = pts[:, 0].copy()
+            qy = pts[:, 1].copy()
+            for oy in range(-2, 3):
+                for ox in range(-2, 3):
+                    c = np.clip(cy + oy, 0, ny - 1) * nx + np.clip(cx + ox, 0, nx - 1)
+                    n_in, s0 = rcount[c], rstart[c]
+                    for r in range(int(n_in.max(initial=0))):
+                        sel = np.flatnonzero(n_in > r)
+                        kk = rsrt[s0[sel] + r]
+                        dd, nx_, ny_ = _segment_nearest(
+                            pts[sel, 0], pts[sel, 1], rax[kk], ray[kk], rbx[kk], rby[kk]
+                        )
+                        better = dd < best[sel]
+                        upd = sel[better]
+                        best[upd] = dd[better]
+                        qx[upd] = nx_[better]
+                        qy[upd] = ny_[better]
+            ok = np.isfinite(best) & (best > 1e-9)
+            scale = np.where(ok, access_m / np.where(ok, best, 1.0), 1.0)
+            newx = qx + (pts[:, 0] - qx) * scale
+            newy = qy + (pts[:, 1] - qy) * scale
+            move = np.hypot(newx - pts[:, 0], newy - pts[:, 1])
+            keep = ok & (move < 2.0 * res)
+            return np.column_stack(
+                [np.where(keep, newx, pts[:, 0]), np.where(keep, newy, pts[:, 1])]
+            )
+
+        out.append(_polygons_from_field(xs[c0:c1], ys[r0:r1], sub, access_m, refine))
+    return out, res
 
 
 def isochrones(
@@ -268,7 +333,7 @@ def isochrones(
         How far from a reached road a place still counts (by mode: drive 100 m, walk 50 m,
         bike 75 m, rail 100 m).
     resolution_m
-        Grid cell size; ``access_m / 4`` by default (coarsened automatically beyond 3 million
+        Grid cell size; ``access_m / 4`` by default (coarsened automatically beyond 1 million
         cells, with a log message).
     simplify_m
         Simplification tolerance (topology preserved); ``resolution_m / 25`` by default (it
@@ -302,15 +367,7 @@ def isochrones(
     ts = [m * 60.0 for m in thresholds]
     geoms: list[shapely.Geometry]
     if style == "network":
-        x0, y0, x1, y1 = reached_pieces(pieces, t_max)
-        if x0.size:
-            w = np.ptp(np.r_[x0, x1]) + 2 * access
-            h = np.ptp(np.r_[y0, y1]) + 2 * access
-            if w * h / (res * res) > MAX_CELLS:
-                new = float(np.sqrt(w * h / MAX_CELLS))
-                log.info("isochrone grid coarsened from %.1f m to %.1f m", res, new)
-                res = new
-        geoms = _grid_isochrones(pieces, ts, access, res)
+        geoms, res = _grid_isochrones(pieces, ts, access, res)
         tol = res / 25.0 if simplify_m is None else float(simplify_m)
         if tol > 0:
             geoms = [shapely.simplify(g, tol, preserve_topology=True) for g in geoms]
