@@ -108,3 +108,10 @@ def test_skeleton_isochrone_labelled_coarse():
     assert iso["coarse"].all()
     assert "coarse skeleton" in iso["network"].iloc[0]
     assert 20 < iso["area_km2"].iloc[0] < 400
+
+
+def test_polygons_only_and_valid():
+    net = load_network()
+    iso = isochrones(net, (112.9709, 28.1986), minutes=[10, 20, 30, 45])
+    assert set(iso.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert iso.is_valid.all()

@@ -210,8 +210,18 @@ def _polygons_from_field(
     # moved vertices can leave near-coincident edges: snapping to a 1 cm grid nodes them and
     # returns a valid polygon that later overlays (union, intersection) handle robustly
     if not geom.is_valid:
-        geom = shapely.make_valid(geom)
-    return shapely.set_precision(geom, 0.01)
+        geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+    return _polygonal(shapely.set_precision(geom, 0.01))
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Only the polygonal parts (overlays can leave stray lines or points)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    if not parts:
+        return shapely.MultiPolygon()
+    return shapely.union_all(parts) if len(parts) > 1 else parts[0]
 
 
 def _grid_isochrones(
@@ -378,7 +388,7 @@ def isochrones(
             # simplification moves edges by up to tol: clip each to the next to stay nested
             for i in range(len(geoms) - 2, -1, -1):
                 if not geoms[i].is_empty:
-                    geoms[i] = shapely.make_valid(geoms[i].intersection(geoms[i + 1]))
+                    geoms[i] = _polygonal(geoms[i].intersection(geoms[i + 1], grid_size=0.01))
     elif style in ("exact", "convex", "concave"):
         geoms = []
         for t in ts:
