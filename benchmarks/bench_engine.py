@@ -85,7 +85,7 @@ def main() -> None:
     route_s, t = timed(lambda: travel_times(net, origin, max_minutes=MINUTES), 5)
     reached = int(np.isfinite(t).sum())
     rows.append(("cztgeo routing, 30 min (scipy C Dijkstra, snap + limit)", route_s, ""))
-    iso_s, iso = timed(lambda: isochrones(net, origin, minutes=[MINUTES], access_m=ACCESS_M), 3)
+    iso_s, iso = timed(lambda: isochrones(net, origin, minutes=[MINUTES], access_m=ACCESS_M), 7)
     ours = iso.to_crs(net.crs).geometry.iloc[0]
     rows.append(("cztgeo full isochrone, 30 min (routing + polygon)", iso_s, ""))
 
