@@ -28,7 +28,7 @@ import shapely
 from scipy import ndimage
 
 from .errors import InputError
-from .routing import DEFAULT_MAX_SNAP_M, Snap, travel_times_s
+from .routing import DEFAULT_MAX_SNAP_M, Snap, segment_param, travel_times_s
 from .speeds import WALK_KMH
 
 if TYPE_CHECKING:
@@ -161,25 +161,9 @@ def _segment_nearest(
     by: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Distance from points to segments, and the nearest point on each segment."""
-    dx, dy = bx - ax, by - ay
-    len2 = dx * dx + dy * dy
-    t = np.clip(((px - ax) * dx + (py - ay) * dy) / np.where(len2 > 0, len2, 1.0), 0.0, 1.0)
-    qx, qy = ax + t * dx, ay + t * dy
+    t = segment_param(px, py, ax, ay, bx, by)
+    qx, qy = ax + t * (bx - ax), ay + t * (by - ay)
     return np.hypot(px - qx, py - qy), qx, qy
-
-
-def _segment_distance(
-    px: NDArray[np.float64],
-    py: NDArray[np.float64],
-    ax: NDArray[np.float64],
-    ay: NDArray[np.float64],
-    bx: NDArray[np.float64],
-    by: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    dx, dy = bx - ax, by - ay
-    len2 = dx * dx + dy * dy
-    t = np.clip(((px - ax) * dx + (py - ay) * dy) / np.where(len2 > 0, len2, 1.0), 0.0, 1.0)
-    return np.asarray(np.hypot(px - (ax + t * dx), py - (ay + t * dy)))
 
 
 def _polygons_from_field(

@@ -95,6 +95,21 @@ def project(
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
+def segment_param(
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    ax: NDArray[np.float64],
+    ay: NDArray[np.float64],
+    bx: NDArray[np.float64],
+    by: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Position (0 at a, 1 at b) of the point of each segment a-b nearest to p."""
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    t = ((px - ax) * dx + (py - ay) * dy) / np.where(len2 > 0, len2, 1.0)
+    return np.asarray(np.clip(t, 0.0, 1.0))
+
+
 def snap_points(net: Network, points: Any, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snap:
     """Snap points to their nearest arcs.
 
@@ -125,11 +140,7 @@ def snap_points(net: Network, points: Any, *, max_snap_m: float = DEFAULT_MAX_SN
             f"max_snap_m"
         )
     t, h = net.tail[arc], net.head[arc]
-    ax, ay = net.x[t], net.y[t]
-    dx, dy = net.x[h] - ax, net.y[h] - ay
-    seg2 = dx * dx + dy * dy
-    frac = np.where(seg2 > 0, ((x - ax) * dx + (y - ay) * dy) / np.where(seg2 > 0, seg2, 1), 0.0)
-    frac = np.clip(frac, 0.0, 1.0)
+    frac = segment_param(x, y, net.x[t], net.y[t], net.x[h], net.y[h])
     # canonical arc of a two-way street (the lower index), so points on one street compare
     rev = net.reverse[arc]
     flip = (rev >= 0) & (rev < arc)
