@@ -265,12 +265,16 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
         maps.network_layer(net),
         maps.stations_layer(rail.stops_gdf()),
     ]
+    palette = dict(
+        zip(cc.reach["centre"].unique(), ["#e41a1c", "#377eb8", "#4daf4a", "#ff7f00"], strict=False)
+    )
     for mode in dict.fromkeys(cc.reach["mode"]):
         r = cc.reach[cc.reach["mode"] == mode]
-        layers.append(maps.Layer(r, f"{mode}: {cc.minutes:g}-min reach per centre", colour_by="centre",
-                                 colours=dict(zip(r["centre"], ["#e41a1c", "#377eb8", "#4daf4a"], strict=False)),
-                                 tooltip=("centre", "mode", "area_km2", "green_heart_km2"), fill_opacity=0.15,
-                                 show=mode == "drive"))  # fmt: skip
+        layers.append(
+            maps.Layer(r, f"{mode}: {cc.minutes:g}-min reach per centre", colour_by="centre", colours=palette,
+                       tooltip=("centre", "mode", "area_km2", "green_heart_km2"), fill_opacity=0.15,
+                       show=mode == "drive", legend=palette if mode == "drive" else None)
+        )  # fmt: skip
     allr = cc.overlap[cc.overlap["kind"] == "all"]
     layers.append(maps.Layer(allr, "within reach of all three centres", colour="#984ea3",
                              tooltip=("mode", "area_km2", "green_heart_km2"), fill_opacity=0.5))  # fmt: skip
