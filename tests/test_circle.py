@@ -229,3 +229,14 @@ def test_rail_access_on_a_walk_network(tmp_path):
     # walk 2 km on the grid (20 min) + wait 5 + ride 8 + walk 3 km (30 min) = 63
     assert cc.matrix("rail").loc["P", "Q"] == pytest.approx(63.0, abs=0.01)
     assert any("walk on" in n for n in cc.notes)
+
+
+def test_main_job_without_a_data_directory(tmp_path, capsys, monkeypatch):
+    # a user who installed cztgeo but has no data folder: drive results, rail skipped with a note
+    monkeypatch.setenv("CZTGEO_DATA_DIR", str(tmp_path / "no-such-folder"))
+    out = tmp_path / "cc"
+    assert main(["commute-circle", "--out", str(out), "--offline"]) == 0
+    text = capsys.readouterr().out
+    assert "rail modes skipped" in text and "CZTGEO_DATA_DIR" in text
+    s = json.loads((out / "summary.json").read_text())
+    assert {r["mode"] for r in s["reach"]} == {"drive"}

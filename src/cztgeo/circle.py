@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from .crs import AREA_CRS, METRIC_CRS, WGS84
-from .errors import InputError
+from .errors import DataSourceError, InputError
 
 if TYPE_CHECKING:
     from .network import Network
@@ -223,10 +223,14 @@ def commute_circle(
     notes: list[str] = []
     net = net if net is not None else load_network()
     if rail is None and set(modes) & {"rail", "drive+rail"}:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            rail = load_rail()
-        notes += [str(w.message) for w in caught]
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                rail = load_rail()
+            notes += [str(w.message) for w in caught]
+        except DataSourceError as exc:
+            notes.append(f"rail modes skipped: {exc}")
+            modes = [m for m in modes if m == "drive"]
     gh = green_heart if green_heart is not None else load_green_heart()
     gh_metric = shapely.union_all(gh.to_crs(METRIC_CRS).geometry.values)
     gh_area = float(gpd.GeoSeries([gh_metric], crs=METRIC_CRS).to_crs(AREA_CRS).area.iloc[0]) / 1e6

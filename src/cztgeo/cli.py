@@ -190,6 +190,7 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
     from . import maps
     from .boundaries import load_boundaries
     from .circle import apply_scenario, commute_circle, compare
+    from .errors import DataSourceError
     from .greenheart import load_green_heart
     from .io import atomic_path, read_vector, write_vector
     from .rail import RailWarning, load_rail, read_gtfs
@@ -198,11 +199,20 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
     maps.check_basemap(args.basemap, offline=args.offline)
     settings = _settings(args)
     net, which = _default_network(args)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RailWarning)
-        rail = read_gtfs(args.gtfs) if args.gtfs else load_rail(args.rail_lines, settings=settings)
-    rail_notes = [str(w.message) for w in caught]
-    if args.headway_min is not None:
+    rail_notes: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RailWarning)
+            rail = (
+                read_gtfs(args.gtfs) if args.gtfs else load_rail(args.rail_lines, settings=settings)
+            )
+        rail_notes = [str(w.message) for w in caught]
+    except DataSourceError as exc:
+        if args.gtfs or args.rail_lines:
+            raise
+        rail = None
+        rail_notes = [f"rail modes skipped: {exc}"]
+    if rail is not None and args.headway_min is not None:
         rail = rail.with_headway(args.headway_min)
     gh = load_green_heart(args.green_heart, version=args.version)
     pop_path = args.population
@@ -241,7 +251,7 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
         "coarse": cc.coarse,
         "minutes": cc.minutes,
         "green_heart_approximate": cc.approximate_green_heart,
-        "rail": rail.source,
+        "rail": rail.source if rail is not None else None,
         "notes": cc.notes,
         "best_minutes": cc.matrix("best").round(1).to_dict(),
         "reach": cc.reach.drop(columns="geometry").round(3).to_dict(orient="records"),
@@ -263,8 +273,9 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
         maps.boundaries_layer(load_boundaries("city")),
         maps.green_heart_layer(gh),
         maps.network_layer(net),
-        maps.stations_layer(rail.stops_gdf()),
     ]
+    if rail is not None:
+        layers.append(maps.stations_layer(rail.stops_gdf()))
     palette = dict(
         zip(cc.reach["centre"].unique(), ["#e41a1c", "#377eb8", "#4daf4a", "#ff7f00"], strict=False)
     )
@@ -288,7 +299,7 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
     maps.save_map(m, out / "map.html", offline=args.offline)
 
     print(f"road network: {cc.network} [{which}]")
-    print(f"rail: {rail.source}")
+    print(f"rail: {rail.source if rail is not None else 'not available (see notes)'}")
     print(f"\ncentre-to-centre minutes (fastest mode; threshold {cc.minutes:g}):")
     print(cc.matrix("best").round(1).to_string())
     for mode in dict.fromkeys(cc.times["mode"]):

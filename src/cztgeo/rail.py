@@ -179,6 +179,11 @@ def load_rail(
         raise InputError(f"{p.name}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if stations is None:
         stations = settings.data_path("osm", "czt_rail_stations.geojson")
+    if not isinstance(stations, gpd.GeoDataFrame) and not Path(stations).exists():
+        raise DataSourceError(
+            f"no OSM station points at {str(stations)!r}: set CZTGEO_DATA_DIR to a folder with "
+            "osm/czt_rail_stations.geojson, or pass stations="
+        )
     st = stations if isinstance(stations, gpd.GeoDataFrame) else gpd.read_file(stations)
     st = st[st["name"].notna()].to_crs(WGS84)
     by_name: dict[str, tuple[float, float, str]] = {}
