@@ -226,11 +226,12 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
         _load(args.walk_network, mode="walk", settings=settings) if args.walk_network else None
     )
     scenario = read_vector(args.scenario) if args.scenario else None
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "minutes": args.minutes,
         "green_heart": gh,
         "population": population,
         "walk_net": walk_net,
+        "modes": ("drive",) if rail is None else ("drive", "rail", "drive+rail"),
     }
     cc = commute_circle(net, rail, **kwargs)
     cc.notes = rail_notes + cc.notes
