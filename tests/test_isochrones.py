@@ -39,6 +39,18 @@ def test_iou_vs_exact_on_real_osm_walk(yuelu_osm, tmp_path, minutes):
         assert shapely.get_num_coordinates(a) < shapely.get_num_coordinates(b)
 
 
+def test_iou_vs_exact_on_real_osm_drive_pbf(helsinki_pbf, tmp_path):
+    from cztgeo.network import NetworkWarning
+
+    with pytest.warns(NetworkWarning):
+        net = load_network(helsinki_pbf, mode="drive", settings=Settings(cache_dir=tmp_path))
+    origin = (float(np.median(net.lon)), float(np.median(net.lat)))
+    ours = isochrones(net, origin, minutes=[2, 4])
+    ref = isochrones(net, origin, minutes=[2, 4], style="exact")
+    for a, b in zip(_metric(ours, net.crs), _metric(ref, net.crs), strict=True):
+        assert iou(a, b) >= 0.99
+
+
 def test_iou_vs_exact_synthetic_and_hole_kept(holed):
     origin = grid_lonlat(3, 3)
     ours = isochrones(holed, origin, minutes=[3, 6])
