@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .crs import AREA_CRS, METRIC_CRS, WGS84
+from .crs import AREA_CRS, METRIC_CRS, WGS84, transformer
 from .errors import DataSourceError, InputError
 
 if TYPE_CHECKING:
@@ -438,15 +438,7 @@ def apply_scenario(
             inner = coords[1:-1]
             chain = [int(n0)]
             if len(inner):
-                from .rail import _TO_WGS  # metric->WGS84 for UTM 49N
-
-                if net.crs != METRIC_CRS:
-                    import pyproj
-
-                    tr = pyproj.Transformer.from_crs(net.crs, WGS84, always_xy=True)
-                    ilon, ilat = tr.transform(inner[:, 0], inner[:, 1])
-                else:
-                    ilon, ilat = _TO_WGS.transform(inner[:, 0], inner[:, 1])
+                ilon, ilat = transformer(net.crs, WGS84).transform(inner[:, 0], inner[:, 1])
                 lon.append(np.asarray(ilon))
                 lat.append(np.asarray(ilat))
                 ids.append(-(np.arange(len(inner)) + n_next + 1))

@@ -122,6 +122,26 @@ def cmd_green_heart(args: argparse.Namespace) -> int:
     return _write_or_print(gdf, args.output, "green-heart zones")
 
 
+def _check_map_path(path: str, basemap: Any) -> None:
+    """Refuse an unusable --map path or basemap before any work is done."""
+    from . import maps
+    from .errors import InputError
+
+    maps.check_basemap(basemap)
+    if not path.lower().endswith((".html", ".png", ".svg")):
+        raise InputError(f"cannot tell the map format from {path!r}: use .html, .png or .svg")
+
+
+def _write_map(layers: list[Any], path: str, *, basemap: Any, note: str, title: str) -> None:
+    """An HTML map, or a static PNG/SVG, by the path's suffix."""
+    from . import maps
+
+    if path.lower().endswith(".html"):
+        maps.save_map(maps.build_map(layers, basemap=basemap, note=note, title=title), path)
+    else:
+        maps.save_static(layers, path, title=title, note=note)
+
+
 def _network(args: argparse.Namespace, mode: str) -> Any:
     from .network import load_network
 
@@ -135,13 +155,7 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
 
     check_output_suffix(args.output)
     if args.map:
-        maps.check_basemap(args.basemap)
-        if not args.map.lower().endswith((".html", ".png", ".svg")):
-            from .errors import InputError
-
-            raise InputError(
-                f"cannot tell the map format from {args.map!r}: use .html, .png or .svg"
-            )
+        _check_map_path(args.map, args.basemap)
     net = _network(args, args.mode)
     gdf = isochrones(
         net,
@@ -156,10 +170,7 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
     if args.map:
         layers = [maps.network_layer(net), maps.isochrone_layer(gdf)]
         note = "road network: COARSE SKELETON (major roads only)" if net.coarse else ""
-        if args.map.lower().endswith(".html"):
-            maps.save_map(maps.build_map(layers, basemap=args.basemap, note=note), args.map)
-        else:
-            maps.save_static(layers, args.map, title="isochrones", note=note)
+        _write_map(layers, args.map, basemap=args.basemap, note=note, title="isochrones")
     coarse = "  [coarse skeleton: major roads only]" if net.coarse else ""
     areas = ", ".join(
         f"{m:g} min {a:,.1f} km²" for m, a in zip(gdf["minutes"], gdf["area_km2"], strict=True)
@@ -447,15 +458,7 @@ def cmd_encroachment(args: argparse.Namespace) -> int:
     from .io import read_vector
 
     if args.map:
-        from . import maps as _maps
-
-        _maps.check_basemap(args.basemap)
-        if not args.map.lower().endswith((".html", ".png", ".svg")):
-            from .errors import InputError
-
-            raise InputError(
-                f"cannot tell the map format from {args.map!r}: use .html, .png or .svg"
-            )
+        _check_map_path(args.map, args.basemap)
     features = read_vector(args.file, crs=args.crs, to_wgs=False)
     gh = load_green_heart(args.green_heart, version=args.version, crs=args.green_heart_crs)
     reference = read_vector(args.reference) if args.reference else None
@@ -478,10 +481,9 @@ def cmd_encroachment(args: argparse.Namespace) -> int:
 
         layers = [maps.green_heart_layer(gh), maps.encroachment_layer(result)]
         note = "green heart: APPROXIMATE sketch" if result.attrs["approximate"] else ""
-        if args.map.lower().endswith(".html"):
-            maps.save_map(maps.build_map(layers, basemap=args.basemap, note=note), args.map)
-        else:
-            maps.save_static(layers, args.map, title="green-heart encroachment", note=note)
+        _write_map(
+            layers, args.map, basemap=args.basemap, note=note, title="green-heart encroachment"
+        )
     bad = encroaching(result, args.fail_on)
     idc = result.attrs["id_column"]
     n_bad = bad[idc].nunique() if len(bad) else 0

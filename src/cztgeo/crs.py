@@ -13,6 +13,7 @@ by fixed-point iteration to well under a millimetre. Everything is vectorised ov
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -258,6 +259,23 @@ def from_wgs84(geoms: Any, crs: str) -> Any:
     if not isinstance(target, str):
         raise CRSError(f"from_wgs84 handles only 'gcj02' and 'bd09', not {crs!r}")
     return transform_geometry(geoms, _FROM_WGS[target])
+
+
+@functools.lru_cache(maxsize=32)
+def transformer(src: str, dst: str) -> pyproj.Transformer:
+    """A cached lon/lat-ordered (always_xy) transformer between two pyproj CRSs."""
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
+
+def reproject_geometry(geoms: Any, src: str, dst: str) -> Any:
+    """Shapely geometries from one pyproj CRS to another (vectorised)."""
+    tr = transformer(src, dst)
+
+    def _xy(c: NDArray[np.float64]) -> NDArray[np.float64]:
+        x, y = tr.transform(c[:, 0], c[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, _xy)
 
 
 def utm_crs_for(lon: float, lat: float) -> pyproj.CRS:

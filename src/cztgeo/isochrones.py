@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import contourpy
 import geopandas as gpd
 import numpy as np
-import pyproj
 import shapely
 from scipy import ndimage
 
+from .crs import WGS84, reproject_geometry
 from .errors import InputError
 from .routing import DEFAULT_MAX_SNAP_M, Snap, segment_param, travel_times_s
 from .speeds import WALK_KMH
@@ -390,13 +390,7 @@ def isochrones(
     else:
         raise InputError(f"unknown style {style!r}: use 'network', 'exact', 'convex' or 'concave'")
     areas = [g.area / 1e6 for g in geoms]
-    tr = pyproj.Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
-
-    def _to_wgs(c: NDArray[np.float64]) -> NDArray[np.float64]:
-        lon, lat = tr.transform(c[:, 0], c[:, 1])
-        return np.column_stack([lon, lat])
-
-    wgs = [shapely.transform(g, _to_wgs) for g in geoms]
+    wgs = list(reproject_geometry(np.array(geoms, dtype=object), net.crs, WGS84))
     label = net.source + (" (coarse skeleton)" if net.coarse else "")
     gdf = gpd.GeoDataFrame(
         {

@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
 
-from .crs import METRIC_CRS, WGS84
+from .crs import METRIC_CRS, WGS84, reproject_geometry, transformer
 from .errors import DataSourceError, InputError
 from .settings import Settings, embedded_data_dir
 
@@ -46,8 +45,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_TO_M = pyproj.Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
-_TO_WGS = pyproj.Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True)
+_TO_M = transformer(WGS84, METRIC_CRS)
 
 
 class RailWarning(UserWarning):
@@ -431,8 +429,5 @@ def transit_reach(
 
 
 def to_wgs84_geom(geom: shapely.Geometry) -> shapely.Geometry:
-    def f(c: NDArray[np.float64]) -> NDArray[np.float64]:
-        x, y = _TO_WGS.transform(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geom, f)
+    """A UTM 49N geometry in WGS84."""
+    return reproject_geometry(geom, METRIC_CRS, WGS84)

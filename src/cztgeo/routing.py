@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyproj
 import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
 
+from .crs import WGS84, transformer
 from .errors import InputError, SnapError
 from .speeds import WALK_KMH
 
@@ -90,8 +90,7 @@ def _arc_tree(net: Network) -> shapely.STRtree:
 def project(
     net: Network, lonlat: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    tr = pyproj.Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
-    x, y = tr.transform(lonlat[:, 0], lonlat[:, 1])
+    x, y = transformer(WGS84, net.crs).transform(lonlat[:, 0], lonlat[:, 1])
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
