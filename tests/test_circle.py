@@ -45,7 +45,8 @@ def test_exact_toy_times_and_reach(tmp_path):
     assert drive.loc["A", "B"] == pytest.approx(20.0, abs=1e-6)  # 20 edges of 1 min
     assert drive.loc["A", "C"] == pytest.approx(30.0, abs=1e-6)
     assert drive.loc["B", "C"] == pytest.approx(30.0, abs=1e-6)
-    rail = cc.matrix("rail")
+    rail = cc.matrix("transit")
+    assert cc.matrix("rail").equals(rail)  # the older mode name still reads
     assert rail.loc["A", "B"] == pytest.approx(5.0 + 8.0, abs=1e-6)  # wait half of 10 + ride 8
     best = cc.matrix("best")
     assert best.loc["A", "B"] == pytest.approx(13.0, abs=1e-6)
@@ -74,7 +75,7 @@ def test_exact_toy_times_and_reach(tmp_path):
     assert ov.loc[("drive", "all"), "area_km2"] < ov.loc[("drive", "any"), "area_km2"]
     assert ov.loc[("drive", "all"), "area_km2"] > 0
     # rail reach from A: island around SB with radius (30 - 13) * 100 m
-    assert r.loc[("A", "rail"), "area_km2"] == pytest.approx(np.pi * (3.0**2 + 1.7**2), rel=0.01)
+    assert r.loc[("A", "transit"), "area_km2"] == pytest.approx(np.pi * (3.0**2 + 1.7**2), rel=0.01)
 
 
 def test_population_counted(tmp_path):
@@ -91,7 +92,7 @@ def test_population_counted(tmp_path):
 
 
 def test_bad_arguments():
-    with pytest.raises(InputError, match="unknown modes"):
+    with pytest.raises(InputError, match="unknown mode 'boat'"):
         commute_circle(GRID, None, centres=C, modes=("boat",))
     with pytest.raises(InputError, match="minutes must be positive"):
         commute_circle(GRID, None, centres=C, minutes=-1, modes=("drive",))
@@ -224,19 +225,24 @@ def test_rail_access_on_a_walk_network(tmp_path):
         Centre("Q", "Q", *grid_lonlat(20, 3, 1000.0), "toy"),
     ]
     cc = commute_circle(
-        GRID, rail, centres=centres, modes=("rail",), green_heart=_toy_gh(), walk_net=walk
+        GRID, rail, centres=centres, modes=("transit",), green_heart=_toy_gh(), walk_net=walk
     )
     # walk 2 km on the grid (20 min) + wait 5 + ride 8 + walk 3 km (30 min) = 63
-    assert cc.matrix("rail").loc["P", "Q"] == pytest.approx(63.0, abs=0.01)
+    assert cc.matrix("transit").loc["P", "Q"] == pytest.approx(63.0, abs=0.01)
+    j = cc.journeys.set_index(["from", "to", "chain"]).loc[("P", "Q", "transit")]
+    assert (j["access_min"], j["wait_min"], j["in_vehicle_min"], j["egress_min"]) == pytest.approx(
+        (20.0, 5.0, 8.0, 30.0), abs=0.01
+    )
     assert any("walk on" in n for n in cc.notes)
 
 
 def test_main_job_without_a_data_directory(tmp_path, capsys, monkeypatch):
-    # a user who installed cztgeo but has no data folder: drive results, rail skipped with a note
+    # a user who installed cztgeo but has no data folder: the embedded transit (station
+    # positions included) still gives every mode
     monkeypatch.setenv("CZTGEO_DATA_DIR", str(tmp_path / "no-such-folder"))
     out = tmp_path / "cc"
     assert main(["commute-circle", "--out", str(out), "--offline"]) == 0
-    text = capsys.readouterr().out
-    assert "rail modes skipped" in text and "CZTGEO_DATA_DIR" in text
     s = json.loads((out / "summary.json").read_text())
-    assert {r["mode"] for r in s["reach"]} == {"drive"}
+    assert {r["mode"] for r in s["reach"]} == {"drive", "transit", "taxi+transit"}
+    assert s["validation"]["counts"]["pass"] >= 10
+    assert (out / "journeys.csv").exists() and (out / "validation.csv").exists()

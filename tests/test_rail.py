@@ -7,7 +7,6 @@ import shapely
 
 from cztgeo.errors import InputError
 from cztgeo.rail import (
-    RailWarning,
     load_rail,
     read_gtfs,
     transit_arrivals,
@@ -83,41 +82,143 @@ def test_hand_checked_three_centre_toy(tmp_path):
     assert transit_arrivals(tn.with_headway(2), origin)[i["C"]] == pytest.approx(26.0, abs=0.05)
 
 
-def test_unplaced_stations_listed_never_invented(tmp_path):
+def test_unknown_stations_named_never_invented(tmp_path):
     st = _stations([("A", (0, 0)), ("C", (20, 0))])
     lines = [
         {
             "id": "L1",
             "name": "L1",
-            "stations": ["A", "Bx", "C"],
+            "stations": ["A", "Bx", "C", "Dx"],
             "run_minutes": {"from": "A", "to": "C", "minutes": 20},
             "headway_minutes": 10,
         }
     ]
-    with pytest.warns(RailWarning, match=r"1 stations .* Bx \(L1\)"):
-        tn = load_rail(_line_file(tmp_path, lines), stations=st)
-    assert tn.stop_name == ("A", "C")
-    assert tn.lines[0].run_minutes == pytest.approx((20.0,))
+    with pytest.raises(InputError, match=r"Bx \('L1'\): unknown station.*Dx \('L1'\)"):
+        load_rail(_line_file(tmp_path, lines), stations=st)
 
 
-def test_embedded_lines_on_real_osm_stations(data_dir):
-    with pytest.warns(RailWarning, match="no named OSM station point") as rec:
-        tn = load_rail()
-    msg = str(rec[0].message)
-    assert "昭山" in msg  # not in the OSM file: listed
-    names = set(tn.stop_name)
-    assert {"长沙", "暮云", "株洲", "湘潭", "长沙南", "株洲西", "湘潭北"} <= names
-    # every placed station lies within 200 m of the OSM point of that name
-    st = gpd.read_file(data_dir / "osm" / "czt_rail_stations.geojson")
-    for name, lon, lat in zip(tn.stop_name, tn.stop_lon, tn.stop_lat, strict=True):
-        pts = st[st["name"].fillna("").str.replace("站", "") == name]
-        assert len(pts) > 0
-        d = np.hypot((pts.geometry.x - lon) * 98_000, (pts.geometry.y - lat) * 111_000).min()
-        assert d < 1.0, name
-    # sourced run time kept: 长沙 -> 株洲 is 40 min on the intercity line
-    zz = next(ln for ln in tn.lines if ln.id == "czt-intercity-zhuzhou")
-    k = zz.stops.index(tn.stop_name.index("株洲"))
-    assert sum(zz.run_minutes[:k]) == pytest.approx(40.0)
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ({"stations": ["A", "C", "A"]}, r"A \('L1'\): listed twice"),
+        ({"run_minutes": None}, r"'L1': no run time"),
+        ({"headway_minutes": None}, r"'L1': no headway_minutes"),
+        ({"headway_minutes": -5}, r"headway_minutes must be positive"),
+        ({"run_minutes": {"from": "A", "to": "Q", "minutes": 5}}, r"not on the line"),
+        (
+            {"stations": [{"name": "far", "lon": 113.5, "lat": 28.9}, "A"]},
+            r"far \('L1'\): \d+ m from the nearest rail point",
+        ),
+        ({"stations": [{"name": "A", "lon": "x", "lat": 1}, "C"]}, r"no numeric lon/lat"),
+    ],
+)
+def test_bad_line_definitions_name_each_offender(tmp_path, line, message):
+    st = _stations([("A", (0, 0)), ("C", (20, 0))])
+    spec = {
+        "id": "L1",
+        "name": "L1",
+        "stations": ["A", "C"],
+        "run_minutes": {"from": "A", "to": "C", "minutes": 20},
+        "headway_minutes": 10,
+        **line,
+    }
+    spec = {k: v for k, v in spec.items() if v is not None}
+    with pytest.raises(InputError, match=message):
+        load_rail(_line_file(tmp_path, [spec]), stations=st)
+
+
+def test_line_file_errors_exit_2_and_write_nothing(tmp_path, capsys):
+    from cztgeo.cli import main
+
+    spec = [{"id": "L", "name": "L", "stations": ["nowhere", "也没有"],
+             "run": {"speed_kmh": 30}, "headway_minutes": 5}]  # fmt: skip
+    p = _line_file(tmp_path, spec)
+    out = tmp_path / "out"
+    assert main(["commute-circle", "--out", str(out), "--rail-lines", str(p), "--offline"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nowhere" in err[0] and "也没有" in err[0]
+    assert not out.exists()
+
+
+def test_embedded_transit_matches_the_shared_station_files(data_dir):
+    import pandas as pd
+
+    tn = load_rail()
+    inter = pd.read_csv(data_dir / "rail" / "czt_intercity_stations.csv")
+    metro = pd.read_csv(data_dir / "rail" / "changsha_metro_stations.csv")
+    by_id = {ln.id: ln for ln in tn.lines}
+    # every line-station row of the shared files is on its line, in order, at its position
+    for line, rows in metro.groupby("line", sort=False):
+        ln = by_id["changsha-metro-" + line.replace("号线", "").replace("线", "").lower()]
+        rows = rows.sort_values("order")
+        assert [tn.stop_name[s] for s in ln.stops] == rows["name"].tolist()
+        lon, lat = tn.stop_lon[list(ln.stops)], tn.stop_lat[list(ln.stops)]
+        # a stop shared by two lines sits on one of their points (the 300 m merge)
+        dx = (lon - rows["lon"].to_numpy()) * 98_000
+        dy = (lat - rows["lat"].to_numpy()) * 111_000
+        assert np.hypot(dx, dy).max() < 300.0, line
+    branch = inter["branch"].str.startswith
+    zz = [tn.stop_name[s] for s in by_id["czt-intercity-zhuzhou"].stops]
+    assert zz == inter[branch("长沙—株洲南")].sort_values("order")["name"].tolist()
+    xt = [tn.stop_name[s] for s in by_id["czt-intercity-xiangtan"].stops]
+    assert xt[:7] == zz[:7]
+    assert xt[7:] == inter[branch("暮云")].sort_values("order")["name"].tolist()
+    assert set(inter["name"]) | set(metro["name"]) <= set(tn.stop_name)
+    # sourced run times kept: 长沙 -> 株洲南 and 长沙 -> 湘潭 are 50 min on the all-stop service
+    assert sum(by_id["czt-intercity-zhuzhou"].run_minutes) == pytest.approx(50.0)
+    assert sum(by_id["czt-intercity-xiangtan"].run_minutes) == pytest.approx(50.0)
+    l2 = by_id["changsha-metro-2"]
+    assert tn.headway(l2) == pytest.approx(5.6)
+    assert tn.with_period("peak").headway(l2) == pytest.approx(4.45)
+
+
+def test_journeys_add_up_and_match_networkx_on_a_graph_built_here():
+    import networkx as nx
+
+    from cztgeo.crs import METRIC_CRS, WGS84, transformer
+    from cztgeo.rail import plan_journeys
+
+    tn = load_rail()
+    pts = [(112.9709, 28.1986), (113.1517, 27.8388), (112.9442, 27.8297), (113.0, 28.1)]
+    js = plan_journeys(tn, pts)
+    for row in js:
+        for jr in row:
+            parts = jr.access + jr.wait + jr.in_vehicle + jr.transfer + jr.egress
+            assert parts == pytest.approx(jr.total, abs=1e-6)
+    # independent: NetworkX on a graph built here from the same lines and assumptions
+    x, y = tn.stop_xy
+
+    def walk(d):
+        return d * tn.detour / (tn.walk_kmh / 3.6) / 60.0
+
+    G = nx.DiGraph()
+    for li, ln in enumerate(tn.lines):
+        w = tn.wait_minutes(ln)
+        for k, s in enumerate(ln.stops):
+            G.add_edge(("on", li, k), ("stop", s), weight=0.0)
+            G.add_edge(("stop", s), ("on", li, k), weight=w + tn.transfer_minutes)
+            for k2, run in ((k + 1, ln.run_minutes[k] if k + 1 < len(ln.stops) else None),
+                            (k - 1, ln.run_minutes[k - 1] if k > 0 else None)):  # fmt: skip
+                if run is not None:
+                    G.add_edge(("on", li, k), ("on", li, k2), weight=run)
+                    G.add_edge(("first", li, k), ("on", li, k2), weight=run)
+    for a in range(len(x)):
+        for b in range(len(x)):
+            d = float(np.hypot(x[a] - x[b], y[a] - y[b]))
+            if a != b and d <= tn.transfer_walk_m:
+                G.add_edge(("stop", a), ("stop", b), weight=walk(d))
+    px, py = transformer(WGS84, METRIC_CRS).transform([p[0] for p in pts], [p[1] for p in pts])
+    for i, j in ((0, 1), (2, 0), (3, 1)):
+        H = G.copy()
+        for li, ln in enumerate(tn.lines):
+            for k, s in enumerate(ln.stops):
+                d = np.hypot(x[s] - px[i], y[s] - py[i])
+                H.add_edge("src", ("first", li, k), weight=walk(d) + tn.wait_minutes(ln))
+        for s in range(len(x)):
+            H.add_edge(("stop", s), "dst", weight=walk(np.hypot(x[s] - px[j], y[s] - py[j])))
+        H.add_edge("src", "dst", weight=walk(np.hypot(px[j] - px[i], py[j] - py[i])))
+        expected = nx.shortest_path_length(H, "src", "dst", weight="weight")
+        assert js[i][j].total == pytest.approx(expected, abs=1e-6)
 
 
 def test_bad_line_file(tmp_path):

@@ -20,11 +20,11 @@ import pandas as pd
 import shapely
 
 from .crs import AREA_CRS, METRIC_CRS, WGS84, transformer
-from .errors import DataSourceError, InputError
+from .errors import InputError
 
 if TYPE_CHECKING:
     from .network import Network
-    from .rail import TransitNetwork
+    from .rail import Journey, TransitNetwork
 
 __all__ = [
     "DEFAULT_CENTRES",
@@ -37,7 +37,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MODES = ("drive", "rail", "drive+rail")
+MODES = ("drive", "transit", "taxi+transit")
+#: Older mode names still accepted.
+MODE_ALIASES = {"rail": "transit", "drive+rail": "taxi+transit"}
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,12 @@ class CommuteCircle:
     coarse: bool
     approximate_green_heart: bool
     notes: list[str] = field(default_factory=list)
+    journeys: pd.DataFrame = field(default_factory=pd.DataFrame)
+    period: str = "offpeak"
 
     def matrix(self, mode: str = "best") -> pd.DataFrame:
         """Centre-to-centre minutes for one mode as a square table."""
-        t = self.times[self.times["mode"] == mode]
+        t = self.times[self.times["mode"] == MODE_ALIASES.get(mode, mode)]
         return t.pivot(index="from", columns="to", values="minutes")
 
 
@@ -163,6 +167,41 @@ def _station_points(tn: TransitNetwork) -> list[tuple[float, float]]:
     return [(float(a), float(b)) for a, b in zip(tn.stop_lon, tn.stop_lat, strict=True)]
 
 
+def _modes(modes: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for m in modes:
+        m = MODE_ALIASES.get(m, m)
+        if m not in MODES:
+            raise InputError(f"unknown mode {m!r}: use {', '.join(MODES)}")
+        if m not in out:
+            out.append(m)
+    if not out:
+        raise InputError(f"no modes given: use any of {', '.join(MODES)}")
+    return out
+
+
+def _journey_rows(
+    chain: str, names: list[str], journeys: list[list[Journey]]
+) -> list[dict[str, Any]]:
+    rows = []
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            if i == j:
+                continue
+            jr = journeys[i][j]
+            rows.append(
+                {
+                    "from": a, "to": b, "chain": chain,
+                    "access_mode": jr.access_mode, "access_min": jr.access,
+                    "wait_min": jr.wait, "in_vehicle_min": jr.in_vehicle,
+                    "transfer_min": jr.transfer, "egress_mode": jr.egress_mode,
+                    "egress_min": jr.egress, "total_min": jr.total,
+                    "boardings": jr.boardings, "lines": "; ".join(jr.lines), "route": jr.route,
+                }
+            )  # fmt: skip
+    return rows
+
+
 def commute_circle(
     net: Network | None = None,
     rail: TransitNetwork | None = None,
@@ -170,6 +209,7 @@ def commute_circle(
     centres: Sequence[Centre] = DEFAULT_CENTRES,
     minutes: float = 30.0,
     modes: Sequence[str] = MODES,
+    period: str = "offpeak",
     green_heart: gpd.GeoDataFrame | None = None,
     population: gpd.GeoDataFrame | None = None,
     population_column: str = "population",
@@ -182,17 +222,22 @@ def commute_circle(
     Parameters
     ----------
     net
-        Road network (default: the embedded **coarse** OSM major-road skeleton).
+        Road network (default: the embedded **coarse** OSM major-road skeleton, in ``period``).
     rail
-        Rail lines (default: :func:`~cztgeo.rail.load_rail` on the embedded line file).
+        Rail transit (default: :func:`~cztgeo.rail.load_rail`: the embedded intercity line,
+        Changsha Metro and the high-speed links).
     centres
         Default: :data:`DEFAULT_CENTRES` (五一广场, 株洲站, 湘潭市政府).
     minutes
         Threshold (default 30).
     modes
-        Any of ``"drive"`` (road network), ``"rail"`` (walk to and from stations, wait half
-        the headway, ride, transfer with a penalty) and ``"drive+rail"`` (reach the station by
-        road, e.g. taxi or park-and-ride; walk from the last one).
+        Any of ``"drive"`` (door to door by car), ``"transit"`` (public transport alone: walk
+        to a station, metro / intercity / high-speed rail with waits and transfers, walk from
+        the last one) and ``"taxi+transit"`` (as transit, but each end by taxi when that is
+        faster). The older names ``"rail"`` and ``"drive+rail"`` are accepted.
+    period
+        ``"offpeak"`` (default) or ``"peak"``: road speeds (on the default network) and
+        headways.
     green_heart
         Default: the embedded approximate sketch.
     population
@@ -202,35 +247,44 @@ def commute_circle(
         How far a centre or station may lie from the road network.
     road_access_kmh
         Speed between a point and the nearest arc of the road network by car (20 km/h: the
-        minor streets a coarse network leaves out); rail access and egress are on foot.
+        minor streets a coarse network leaves out).
     walk_net
-        A walk network: rail access and egress walk along it instead of the straight line x
-        detour factor.
+        A walk network: transit access and egress walk along it instead of the straight line
+        x detour factor.
+
+    Returns
+    -------
+    CommuteCircle
+        ``times`` (mode, from, to, minutes, within_threshold; mode ``best`` = fastest),
+        ``journeys`` (the breakdown of every centre pair by each chain), ``reach``,
+        ``overlap`` and ``notes``.
     """
     from .greenheart import load_green_heart
     from .isochrones import isochrones
-    from .network import load_network
-    from .rail import load_rail, to_wgs84_geom, transit_arrivals, transit_reach, transit_time_matrix
+    from .network import load_network, load_skeleton
+    from .rail import load_rail, plan_journeys, to_wgs84_geom, transit_arrivals, transit_reach
     from .routing import travel_time_matrix
 
-    unknown = set(modes) - set(MODES)
-    if unknown:
-        raise InputError(f"unknown modes {sorted(unknown)}: use {', '.join(MODES)}")
-    if not np.isfinite(minutes) or minutes <= 0:
+    modes = _modes(modes)
+    if not isinstance(minutes, (int, float)) or not np.isfinite(minutes) or minutes <= 0:
         raise InputError(f"minutes must be positive, got {minutes!r}")
+    if period not in ("offpeak", "peak"):
+        raise InputError(f"unknown period {period!r}: use 'offpeak' or 'peak'")
+    for value, what in ((max_snap_m, "max_snap_m"), (road_access_kmh, "road_access_kmh")):
+        if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
+            raise InputError(f"{what} must be a positive number, got {value!r}")
     if len(centres) < 2:
         raise InputError("give at least two centres")
     notes: list[str] = []
-    net = net if net is not None else load_network()
-    if rail is None and set(modes) & {"rail", "drive+rail"}:
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                rail = load_rail()
-            notes += [str(w.message) for w in caught]
-        except DataSourceError as exc:
-            notes.append(f"rail modes skipped: {exc}")
-            modes = [m for m in modes if m == "drive"]
+    if net is None:
+        net = load_skeleton(period=period) if period == "peak" else load_network()
+    if rail is None and set(modes) & {"transit", "taxi+transit"}:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rail = load_rail(period=period)
+        notes += [str(w.message) for w in caught]
+    elif rail is not None:
+        rail = rail.with_period(period)
     gh = green_heart if green_heart is not None else load_green_heart()
     gh_metric = shapely.union_all(gh.to_crs(METRIC_CRS).geometry.values)
     gh_area = float(gpd.GeoSeries([gh_metric], crs=METRIC_CRS).to_crs(AREA_CRS).area.iloc[0]) / 1e6
@@ -241,19 +295,29 @@ def commute_circle(
     if net.coarse:
         notes.append(
             "road network: embedded COARSE SKELETON of OSM major roads: no minor roads, one-way "
-            "streets or road classes; speeds assumed (40 km/h central districts, 70 km/h "
-            "elsewhere). Use --network with a full OSM extract for real work."
+            "streets or road classes; classes inferred from arc length and built-up context, "
+            "speeds assumed (urban 40/60, rural 60/90 km/h off-peak). Use --network with a full "
+            "OSM extract for real work."
         )
     time_frames = []
+    journey_rows: list[dict[str, Any]] = []
     reach_rows: list[dict[str, Any]] = []
     reach_geoms: list[Any] = []
     drive_geoms: dict[str, Any] = {}
-    if {"drive", "drive+rail"} & set(modes):
-        m = travel_time_matrix(
-            net, pts, max_snap_m=max_snap_m, access_kmh=road_access_kmh
-        ).to_numpy()
-        if "drive" in modes:
-            time_frames.append(("drive", m))
+    m = travel_time_matrix(net, pts, max_snap_m=max_snap_m, access_kmh=road_access_kmh).to_numpy()
+    if "drive" in modes:
+        time_frames.append(("drive", m))
+        for i, a in enumerate(names):
+            for j, b in enumerate(names):
+                if i != j:
+                    journey_rows.append(
+                        {"from": a, "to": b, "chain": "drive", "access_mode": "car",
+                         "access_min": 0.0, "wait_min": 0.0, "in_vehicle_min": float(m[i, j]),
+                         "transfer_min": 0.0, "egress_mode": "car", "egress_min": 0.0,
+                         "total_min": float(m[i, j]), "boardings": 0, "lines": "",
+                         "route": f"car on {'the coarse skeleton' if net.coarse else net.source}"}
+                    )  # fmt: skip
+    if {"drive", "taxi+transit"} & set(modes):
         for c, p in zip(centres, pts, strict=True):
             iso = isochrones(
                 net, p, minutes=[minutes], max_snap_m=max_snap_m, access_kmh=road_access_kmh
@@ -263,54 +327,71 @@ def commute_circle(
             if "drive" in modes:
                 reach_rows.append({"centre": c.name, "mode": "drive"})
                 reach_geoms.append(g)
-    if "rail" in modes and rail is not None:
+    if rail is not None and "transit" in modes:
+        stations = _station_points(rail)
+        w_acc = w_egr = None
         if walk_net is not None:
-            stations = _station_points(rail)
             w_acc = travel_time_matrix(walk_net, pts, stations, max_snap_m=10_000.0).to_numpy()
             w_egr = travel_time_matrix(walk_net, stations, pts, max_snap_m=10_000.0).to_numpy()
-            time_frames.append(
-                ("rail", transit_time_matrix(rail, pts, access=w_acc, egress=w_egr).to_numpy())
-            )
-            notes.append(f"rail access and egress walk on {walk_net.source}")
-        else:
-            time_frames.append(("rail", transit_time_matrix(rail, pts).to_numpy()))
+            notes.append(f"transit access and egress walk on {walk_net.source}")
+        js = plan_journeys(rail, pts, access=w_acc, egress=w_egr)
+        journey_rows += _journey_rows("transit", names, js)
+        time_frames.append(
+            ("transit", np.array([[0.0 if i == j else js[i][j].total for j in range(len(pts))]
+                                  for i in range(len(pts))]))
+        )  # fmt: skip
         for c, p in zip(centres, pts, strict=True):
-            reach_rows.append({"centre": c.name, "mode": "rail"})
+            reach_rows.append({"centre": c.name, "mode": "transit"})
             reach_geoms.append(transit_reach(rail, p, minutes))
-    if "drive+rail" in modes and rail is not None:
+    if rail is not None and "taxi+transit" in modes:
         stations = _station_points(rail)
         # stations off the road network are reached on foot from the nearest road (counted)
         far = max(max_snap_m, 10_000.0)
-        access = travel_time_matrix(
-            net, pts, stations, max_snap_m=far, access_kmh=road_access_kmh
-        ).to_numpy()
-        egress = travel_time_matrix(
-            net, stations, pts, max_snap_m=far, access_kmh=road_access_kmh
-        ).to_numpy()
-        dr = transit_time_matrix(rail, pts, access=access, egress=egress).to_numpy()
-        time_frames.append(("drive+rail", np.minimum(dr, m)))
+        taxi_a = travel_time_matrix(net, pts, stations, max_snap_m=far, access_kmh=road_access_kmh)
+        taxi_e = travel_time_matrix(net, stations, pts, max_snap_m=far, access_kmh=road_access_kmh)
         sx, sy = rail.stop_xy
+        to_m = transformer(WGS84, METRIC_CRS)
+        px, py = (np.asarray(v) for v in to_m.transform([p[0] for p in pts], [p[1] for p in pts]))
+        dist = np.hypot(sx[None, :] - px[:, None], sy[None, :] - py[:, None])
+        walk = dist * rail.detour / (rail.walk_kmh / 3.6) / 60.0
+        taxi_acc = taxi_a.to_numpy() + rail.taxi_overhead_minutes
+        taxi_egr = taxi_e.to_numpy() + rail.taxi_overhead_minutes
+        acc = np.minimum(walk, taxi_acc)
+        egr = np.minimum(walk.T, taxi_egr)
+        acc_mode = np.where(walk <= taxi_acc, "walk", "taxi")
+        egr_mode = np.where(taxi_egr >= walk.T, "walk", "taxi")
+        js = plan_journeys(rail, pts, access=acc, egress=egr, access_mode=acc_mode,
+                           egress_mode=egr_mode)  # fmt: skip
+        journey_rows += _journey_rows("taxi+transit", names, js)
+        time_frames.append(
+            ("taxi+transit", np.array([[0.0 if i == j else js[i][j].total for j in range(len(pts))]
+                                       for i in range(len(pts))]))
+        )  # fmt: skip
         speed = rail.walk_kmh / 3.6 * 60.0 / rail.detour
         for i, c in enumerate(centres):
-            arr = transit_arrivals(rail, pts[i], access[i])
+            arr = transit_arrivals(rail, pts[i], acc[i])
             ok = arr < minutes
             islands = shapely.buffer(
                 shapely.points(sx[ok], sy[ok]), (minutes - arr[ok]) * speed, quad_segs=32
             )
-            reach_rows.append({"centre": c.name, "mode": "drive+rail"})
+            reach_rows.append({"centre": c.name, "mode": "taxi+transit"})
             reach_geoms.append(shapely.union_all([drive_geoms[c.name], *islands]))
     if not time_frames:
-        raise InputError("no mode could be computed: pass a rail network for rail modes")
+        raise InputError("no mode could be computed: pass a rail network for transit modes")
     rows = []
     for mode, mat in time_frames:
         for i, a in enumerate(names):
             for j, b in enumerate(names):
                 rows.append({"mode": mode, "from": a, "to": b, "minutes": float(mat[i, j])})
     times = pd.DataFrame(rows)
-    best = times.groupby(["from", "to"], sort=False)["minutes"].min().reset_index()
-    best.insert(0, "mode", "best")
+    best = times.loc[times.groupby(["from", "to"], sort=False)["minutes"].idxmin()]
+    best = best.assign(best_of=best["mode"], mode="best")
     times = pd.concat([times, best], ignore_index=True)
     times["within_threshold"] = times["minutes"] <= minutes
+    journeys = pd.DataFrame(journey_rows)
+    if len(journeys):
+        fastest = journeys.loc[journeys.groupby(["from", "to"], sort=False)["total_min"].idxmin()]
+        journeys["fastest"] = journeys.index.isin(fastest.index)
 
     reach = pd.DataFrame(reach_rows)
     reach["minutes"] = minutes
@@ -333,6 +414,8 @@ def commute_circle(
     approx = bool(gh["approximate"].any()) if "approximate" in gh else False
     if approx:
         notes.append("green heart: APPROXIMATE sketch (not the legal boundary)")
+    if rail is not None:
+        notes += [f"transit: {a}" for a in rail.assumptions]
     return CommuteCircle(
         times=times,
         reach=gpd.GeoDataFrame(reach, geometry=to_wgs, crs=WGS84),
@@ -342,6 +425,8 @@ def commute_circle(
         coarse=net.coarse,
         approximate_green_heart=approx,
         notes=notes,
+        journeys=journeys,
+        period=period,
     )
 
 

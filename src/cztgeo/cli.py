@@ -182,16 +182,22 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
 def _default_network(args: argparse.Namespace) -> tuple[Any, str]:
     """--network if given, else a fetched full OSM cache, else the embedded coarse skeleton."""
     from .network import load_network
+    from .speeds import SpeedProfile
 
     settings = _settings(args)
+    profile = SpeedProfile(period=getattr(args, "period", "offpeak"))
     if args.network:
-        return load_network(args.network, mode="drive", settings=settings), "--network"
+        return load_network(
+            args.network, mode="drive", settings=settings, profile=profile
+        ), "--network"
     fetched = Path(settings.cache_dir) / "czt_drive.cztnet"
     if fetched.exists():
         return load_network(
-            fetched, mode="drive", settings=settings
+            fetched, mode="drive", settings=settings, profile=profile
         ), f"fetched OSM cache {fetched}"
-    return load_network(mode="drive", settings=settings), "embedded coarse skeleton"
+    return load_network(
+        mode="drive", settings=settings, profile=profile
+    ), "embedded coarse skeleton"
 
 
 def cmd_commute_circle(args: argparse.Namespace) -> int:
@@ -242,9 +248,13 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
         "green_heart": gh,
         "population": population,
         "walk_net": walk_net,
-        "modes": ("drive",) if rail is None else ("drive", "rail", "drive+rail"),
+        "modes": ("drive",) if rail is None else ("drive", "transit", "taxi+transit"),
+        "period": args.period,
     }
     cc = commute_circle(net, rail, **kwargs)
+    from .validate import validate
+
+    checks = validate(net, rail, period=args.period) if rail is not None else None
     cc.notes = rail_notes + cc.notes
     after = None
     if scenario is not None:
@@ -255,6 +265,11 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
     times.insert(0, "network", cc.network)
     with atomic_path(out / "centre_times.csv") as tmp:
         times.to_csv(tmp, index=False)
+    with atomic_path(out / "journeys.csv") as tmp:
+        cc.journeys.to_csv(tmp, index=False)
+    if checks is not None:
+        with atomic_path(out / "validation.csv") as tmp:
+            checks.to_csv(tmp, index=False)
     write_vector(cc.reach, out / "reach.gpkg")
     write_vector(cc.overlap, out / "overlap.gpkg")
     summary: dict[str, Any] = {
@@ -265,7 +280,17 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
         "green_heart_approximate": cc.approximate_green_heart,
         "rail": rail.source if rail is not None else None,
         "notes": cc.notes,
+        "period": cc.period,
         "best_minutes": cc.matrix("best").round(1).to_dict(),
+        "journeys": cc.journeys.round(2).to_dict(orient="records") if len(cc.journeys) else [],
+        "validation": (
+            {
+                "counts": checks["status"].value_counts().to_dict(),
+                "rows": checks.round(3).to_dict(orient="records"),
+            }
+            if checks is not None
+            else None
+        ),
         "reach": cc.reach.drop(columns="geometry").round(3).to_dict(orient="records"),
         "overlap": cc.overlap.drop(columns="geometry").round(3).to_dict(orient="records"),
     }
@@ -318,6 +343,22 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
         if mode != "best":
             print(f"\n{mode}:")
             print(cc.matrix(mode).round(1).to_string())
+    if len(cc.journeys):
+        print("\nhow (fastest chain per pair; minutes):")
+        fast = cc.journeys[cc.journeys["fastest"]] if "fastest" in cc.journeys else cc.journeys
+        cols = ["from", "to", "chain", "access_min", "wait_min", "in_vehicle_min",
+                "transfer_min", "egress_min", "total_min"]  # fmt: skip
+        print(fast[cols].round(1).to_string(index=False))
+        tr = cc.journeys[cc.journeys["chain"] == "transit"]
+        if len(tr):
+            print("\npublic transport alone (walk + metro + intercity + HSR):")
+            print(tr[[*cols, "route"]].round(1).to_string(index=False))
+    if checks is not None:
+        counts = checks["status"].value_counts()
+        print(
+            "\nvalidation against published facts (validation.csv; `cztgeo validate` for the "
+            "table): " + ", ".join(f"{n} {k}" for k, n in counts.items())
+        )
     print("\nreach:")
     print(cc.reach.drop(columns="geometry").round(2).to_string(index=False))
     print("\noverlaps (any = from any centre, all = within reach of all three):")
@@ -328,8 +369,39 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
         print(sc.links.to_string(index=False))
     for n in cc.notes:
         print(f"note: {n}")
-    print(f"\nwrote {out}/centre_times.csv, reach.gpkg, overlap.gpkg, summary.json, map.html")
+    print(
+        f"\nwrote {out}/centre_times.csv, journeys.csv, validation.csv, reach.gpkg, "
+        "overlap.gpkg, summary.json, map.html"
+    )
     return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 when every comparable fact is within its tolerance, 1 when one is not."""
+    from .io import atomic_path
+    from .rail import load_rail, read_gtfs
+    from .validate import validate
+
+    net, which = _default_network(args)
+    rail = (
+        read_gtfs(args.gtfs)
+        if args.gtfs
+        else load_rail(args.rail_lines, settings=_settings(args), period=args.period)
+    )
+    table = validate(net, rail, period=args.period)
+    if args.output:
+        with atomic_path(Path(args.output)) as tmp:
+            table.to_csv(tmp, index=False)
+    print(f"road network: {net.source}{' (coarse skeleton)' if net.coarse else ''} [{which}]")
+    print(f"transit: {rail.source}; period: {args.period}\n")
+    view = table[["id", "what", "published", "unit", "model", "ratio", "status", "note"]]
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", 70, "display.width", 250):
+        print(view.round(2).to_string(index=False))
+    counts = table["status"].value_counts()
+    print("\n" + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return EXIT_FOUND if (table["status"] == "fail").any() else EXIT_OK
 
 
 def _layers_from_files(args: argparse.Namespace) -> list[Any]:
@@ -509,6 +581,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "data": cmd_data_fetch,
     "encroachment": cmd_encroachment,
     "commute-circle": cmd_commute_circle,
+    "validate": cmd_validate,
     "map": cmd_map,
 }
 
@@ -643,6 +716,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--basemap", default="none", help="none, osm, tianditu, amap or an .mbtiles file"
     )
     p.add_argument("--offline", action="store_true", help="map makes no remote request")
+    p.add_argument(
+        "--period", default="offpeak", choices=["offpeak", "peak"],
+        help="road speeds and headways (default: offpeak)",
+    )  # fmt: skip
+
+    p = sub.add_parser(
+        "validate", help="every published travel fact beside the model's figure for the same trip"
+    )
+    p.add_argument(
+        "--network", help="road network: OSM file or .cztnet (default: as commute-circle)"
+    )
+    p.add_argument("--rail-lines", help="line-definition JSON (default: embedded)")
+    p.add_argument("--gtfs", help="a GTFS feed (folder or .zip) instead of the line file")
+    p.add_argument("--period", default="offpeak", choices=["offpeak", "peak"])
+    p.add_argument("-o", "--output", help="write the table as CSV")
 
     p = sub.add_parser("map", help="a map of cztgeo layers: HTML, PNG or SVG by suffix")
     p.add_argument("--out", required=True, help=".html, .png or .svg")

@@ -194,8 +194,29 @@ def _polygons_from_field(
     # moved vertices can leave near-coincident edges: snapping to a 1 cm grid nodes them and
     # returns a valid polygon that later overlays (union, intersection) handle robustly
     if not geom.is_valid:
-        geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+        try:
+            geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+        except shapely.errors.GEOSException:
+            # GEOS's structure repair can fail on a side-location conflict: repair each
+            # polygon on its own, then union (slower, always valid)
+            geom = shapely.union_all([_repair(p) for p in polys])
     return _polygonal(shapely.set_precision(geom, 0.01))
+
+
+def _repair(poly: shapely.Geometry) -> shapely.Geometry:
+    """A valid polygonal version of one polygon, trying cheaper repairs first."""
+    for fix in (
+        lambda g: shapely.make_valid(g),
+        lambda g: g.buffer(0),
+        lambda g: shapely.Polygon(g.exterior).buffer(0),
+    ):
+        try:
+            out = _polygonal(fix(poly))
+        except shapely.errors.GEOSException:
+            continue
+        if out.is_valid:
+            return out
+    return shapely.MultiPolygon()
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

@@ -47,9 +47,6 @@ SKELETON_NOTE = (
     "coarse skeleton: OSM-derived major roads only (scgraph-data world_highways, nodes rounded "
     "to 0.001°); no minor roads, one-way streets or road classes; speeds assumed"
 )
-#: Speeds assumed for the embedded skeleton (km/h), which has no road classes: central districts
-#: at a typical arterial operating speed, elsewhere a mix of expressways and national roads.
-SKELETON_KMH = {"urban": 40.0, "rural": 70.0}
 
 #: County-level units treated as urban by ``context="auto"``: the central districts of the
 #: three cities (长沙 芙蓉 天心 岳麓 开福 雨花; 株洲 荷塘 芦淞 石峰 天元; 湘潭 雨湖 岳塘).
@@ -465,10 +462,94 @@ def _check_mode(mode: str) -> None:
 # ---------------------------------------------------------------------- context
 
 
-def _urban_mask(
-    lon: NDArray[np.float64], lat: NDArray[np.float64], context: Any
+#: Built-up context for ``context="auto"``, measured from the network itself: an arc is urban
+#: when the junctions (nodes joining 3+ road ends) within ``radius_m`` of its midpoint reach
+#: ``per_km2``. Thresholds by network kind (full OSM streets, or the coarse major-road skeleton,
+#: whose junction density is about 1/km² in central Changsha and under 0.3/km² in the green
+#: heart). Plus two documented proxies: within 1.5 km of a Changsha Metro station (the metro
+#: serves the built-up city) and within 3 km of each city's centre (the old cores).
+BUILT_UP_DENSITY = {"full": (1000.0, 15.0), "coarse": (2500.0, 0.5)}
+METRO_PROXY_M = 1500.0
+CORE_RADIUS_M = 3000.0
+#: The three city centres (WGS84): 五一广场 (长沙), 株洲站 (株洲), 湘潭市人民政府 (approximate).
+CITY_CENTRES = {
+    "长沙": (112.9709, 28.1986),
+    "株洲": (113.1517, 27.8388),
+    "湘潭": (112.9442, 27.8297),
+}
+
+
+def _metro_points() -> NDArray[np.float64]:
+    path = embedded_data_dir() / "czt_transit.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return np.empty((0, 2))
+    pts = [
+        (s["lon"], s["lat"])
+        for ln in doc.get("lines", [])
+        if ln.get("kind") == "metro"
+        for s in ln.get("stations", [])
+    ]
+    return np.asarray(pts, dtype=float).reshape(-1, 2)
+
+
+def built_up_mask(
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    junction_lon: NDArray[np.float64],
+    junction_lat: NDArray[np.float64],
+    *,
+    coarse: bool,
 ) -> NDArray[np.bool_]:
-    """Which points lie in an urban context (``"auto"``, ``"urban"``, ``"rural"`` or a geometry)."""
+    """Which points lie in the built-up area, measured from the network's junction density
+    and the documented proxies of :data:`BUILT_UP_DENSITY` (metro stations, city cores)."""
+    from scipy.spatial import cKDTree
+
+    from .crs import METRIC_CRS, WGS84, transformer
+
+    to_m = transformer(WGS84, METRIC_CRS)
+    x, y = (np.asarray(v) for v in to_m.transform(lon, lat))
+    pts = np.column_stack([x, y])
+    radius, per_km2 = BUILT_UP_DENSITY["coarse" if coarse else "full"]
+    out = np.zeros(x.shape, dtype=bool)
+    if len(junction_lon):
+        jx, jy = to_m.transform(junction_lon, junction_lat)
+        tree = cKDTree(np.column_stack([jx, jy]))
+        counts = tree.query_ball_point(pts, radius, return_length=True)
+        out |= np.asarray(counts) / (np.pi * (radius / 1000.0) ** 2) >= per_km2
+    metro = _metro_points()
+    if len(metro):
+        mx, my = to_m.transform(metro[:, 0], metro[:, 1])
+        d, _ = cKDTree(np.column_stack([mx, my])).query(pts)
+        out |= d <= METRO_PROXY_M
+    cores = np.array(list(CITY_CENTRES.values()))
+    cx, cy = to_m.transform(cores[:, 0], cores[:, 1])
+    d, _ = cKDTree(np.column_stack([cx, cy])).query(pts)
+    out |= d <= CORE_RADIUS_M
+    return out
+
+
+def _junctions(
+    lon: NDArray[np.float64], lat: NDArray[np.float64], a: NDArray[np.int64], b: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Nodes where three or more road ends meet (each undirected segment counted once)."""
+    pairs = np.unique(np.sort(np.column_stack([a, b]), axis=1), axis=0)
+    deg = np.bincount(pairs.ravel(), minlength=len(lon))
+    j = deg >= 3
+    return lon[j], lat[j]
+
+
+def _urban_mask(
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    context: Any,
+    junctions: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    *,
+    coarse: bool = False,
+) -> NDArray[np.bool_]:
+    """Which points lie in an urban context (``"auto"``, ``"urban"``, ``"rural"``,
+    ``"districts"`` or a geometry)."""
     import shapely
 
     if isinstance(context, str):
@@ -476,9 +557,12 @@ def _urban_mask(
             return np.ones(lon.shape, dtype=bool)
         if context == "rural":
             return np.zeros(lon.shape, dtype=bool)
-        if context != "auto":
+        if context == "auto" and junctions is not None:
+            return built_up_mask(lon, lat, junctions[0], junctions[1], coarse=coarse)
+        if context not in ("auto", "districts"):
             raise InputError(
-                f"unknown context {context!r}: use 'auto', 'urban', 'rural' or a polygon"
+                f"unknown context {context!r}: use 'auto', 'districts', 'urban', 'rural' or a "
+                "polygon"
             )
         from .boundaries import load_boundaries
 
@@ -590,7 +674,11 @@ def _read_osm(path: Path, mode: str, profile: SpeedProfile, context: Any) -> Net
     speed_u, speed_r = _way_speeds(way_tags, mode, profile)
     mid_lon = (xy[ia, 0] + xy[ib, 0]) / 2
     mid_lat = (xy[ia, 1] + xy[ib, 1]) / 2
-    urban = _urban_mask(mid_lon, mid_lat, context) if mode == "drive" else np.ones(a.size, bool)
+    if mode == "drive":
+        junctions = _junctions(xy[:, 0], xy[:, 1], ia, ib)
+        urban = _urban_mask(mid_lon, mid_lat, context, junctions)
+    else:
+        urban = np.ones(a.size, bool)
     speed = np.where(urban, speed_u[w], speed_r[w])
     routable = np.isfinite(speed) & (speed > 0)
     time = length / (speed / 3.6)
@@ -649,11 +737,35 @@ def _way_speeds(
 # ---------------------------------------------------------------------- skeleton
 
 
+#: Classes inferred for the skeleton's arcs (it has no road classes) and their assumed
+#: off-peak operating speeds, km/h. The heuristic: an arc is a straight link between two
+#: junctions of the source graph, so a long arc is a road without junctions, i.e. an expressway
+#: or a 快速路-like corridor (芙蓉大道, 潭州大道, 洞株路, 红易大道: design 80 km/h; G4 and 长株高速:
+#: 120 km/h); short arcs are arterials. Built-up context as in :func:`built_up_mask`. Speeds:
+#: urban arterial 40 (CJJ 37-2012 主干路 design 40-60, operating the lower end), urban long
+#: link 60 (快速路 design 60-100), rural arterial 60 (国道/省道, 70 legal limit with one lane per
+#: direction), rural long link 90 (expressway/快速路, design 80-120, off-peak operating).
+SKELETON_CLASSES: tuple[tuple[str, float], ...] = (
+    ("rural arterial (inferred, assumed 60 km/h)", 60.0),
+    ("urban arterial (inferred, assumed 40 km/h)", 40.0),
+    ("rural long link / expressway-like (inferred, assumed 90 km/h)", 90.0),
+    ("urban long link / 快速路-like (inferred, assumed 60 km/h)", 60.0),
+)
+#: Arc length (m) from which a skeleton arc counts as a long link, rural / urban.
+LONG_LINK_M = {"rural": 4000.0, "urban": 2500.0}
+#: Peak-hour speed factors (assumptions: Changsha's peak congestion indices of about 1.5-1.7).
+PEAK_FACTOR = {"urban": 0.6, "rural": 0.85}
+
+
 def load_skeleton(*, context: Any = "auto", period: str = "offpeak") -> Network:
     """The embedded OSM-derived major-road skeleton of the metro area (a coarse drive network).
 
-    Speeds are an assumption (:data:`SKELETON_KMH`): the source has no road classes.
+    The source has no road classes: each arc gets an inferred class and an assumed speed
+    (:data:`SKELETON_CLASSES`) from its length and its built-up context
+    (:func:`built_up_mask`), so the corridors between the cities run at corridor speeds.
     """
+    if period not in ("offpeak", "peak"):
+        raise InputError(f"unknown period {period!r}: use 'offpeak' or 'peak'")
     path = embedded_data_dir() / "czt_road_skeleton.geojson"
     doc = json.loads(path.read_text())
     feats = doc["features"]
@@ -670,12 +782,15 @@ def load_skeleton(*, context: Any = "auto", period: str = "offpeak") -> Network:
     # 1-decimal length slightly shorter than the rounded node distance)
     straight = geodesic_length_m(c[:, 0, 0], c[:, 0, 1], c[:, 1, 0], c[:, 1, 1])
     length = np.maximum(length, straight)
-    urban = _urban_mask((c[:, 0, 0] + c[:, 1, 0]) / 2, (c[:, 0, 1] + c[:, 1, 1]) / 2, context)
-    kmh = np.where(urban, SKELETON_KMH["urban"], SKELETON_KMH["rural"])
+    junctions = _junctions(lon[first], lat[first], iu, iv)
+    mid = ((c[:, 0, 0] + c[:, 1, 0]) / 2, (c[:, 0, 1] + c[:, 1, 1]) / 2)
+    urban = _urban_mask(mid[0], mid[1], context, junctions, coarse=True)
+    long_link = length >= np.where(urban, LONG_LINK_M["urban"], LONG_LINK_M["rural"])
+    kind = (urban.astype(np.int16) + 2 * long_link.astype(np.int16)).astype(np.int16)
+    kmh = np.array([k for _, k in SKELETON_CLASSES])[kind]
     if period == "peak":
-        kmh = kmh * np.where(urban, 0.6, 0.85)
+        kmh = kmh * np.where(urban, PEAK_FACTOR["urban"], PEAK_FACTOR["rural"])
     time = length / (kmh / 3.6)
-    kind = urban.astype(np.int16)  # 0 = rural major road, 1 = urban major road
     return build_network(
         lon[first],
         lat[first],
@@ -685,7 +800,7 @@ def load_skeleton(*, context: Any = "auto", period: str = "offpeak") -> Network:
         np.concatenate([time, time]),
         np.concatenate([length, length]),
         np.concatenate([kind, kind]),
-        ("major road (rural, assumed 70 km/h)", "major road (urban, assumed 40 km/h)"),
+        tuple(name for name, _ in SKELETON_CLASSES),
         mode="drive",
         source="embedded OSM major-road skeleton (scgraph-data), © OpenStreetMap contributors",
         coarse=True,

@@ -1,14 +1,20 @@
-"""Rail without GTFS: line definitions placed on OSM station points, a GTFS reader, and
-multimodal (walk + rail) travel times.
+"""Rail transit without a timetable: lines placed on station points, a GTFS reader, and
+door-to-door journeys (access, wait, ride, transfer, egress) on a frequency-based network.
 
 A :class:`TransitNetwork` holds stops and lines (ordered stops, run times between consecutive
-stops, a headway). Travelling means walking to a stop (straight line x detour factor at walking
-speed), waiting half the headway, riding, transferring with a penalty, and walking from the
-last stop.
+stops, a headway by period). A journey walks (or takes a taxi) to a stop, waits half the
+headway, rides, transfers (a platform-change time plus, between nearby stations, a walk, plus
+half the next line's headway) and walks (or takes a taxi) from the last stop.
+
+The embedded network (``geodata/czt_transit.json``, built by ``scripts/build_transit.py``) holds
+the 长株潭城际 line, Changsha Metro lines 1-6 with Line 3's west ring, the S2 maglev and the
+high-speed links between the three cities; every run time and headway carries its source or is
+marked as an assumption.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -33,10 +39,12 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = [
+    "Journey",
     "Line",
     "RailWarning",
     "TransitNetwork",
     "load_rail",
+    "plan_journeys",
     "read_gtfs",
     "transit_arrivals",
     "transit_reach",
@@ -46,15 +54,21 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _TO_M = transformer(WGS84, METRIC_CRS)
+EMBEDDED_TRANSIT = "czt_transit.json"
+PERIODS = ("offpeak", "peak")
+#: Stations of the same name closer than this are one stop (metres).
+SAME_STOP_M = 300.0
+#: A line-file station with coordinates farther than this from every rail point is refused.
+MAX_STATION_OFFSET_M = 500.0
 
 
 class RailWarning(UserWarning):
-    """Stations that could not be placed, lines left with fewer than two stations."""
+    """Something in the rail input was approximate (e.g. a low-confidence station position)."""
 
 
 @dataclass(frozen=True)
 class Line:
-    """One line: stop indices in order, minutes between consecutive stops, a headway."""
+    """One line: stop indices in order, minutes between consecutive stops, headways."""
 
     id: str
     name: str
@@ -63,11 +77,18 @@ class Line:
     run_minutes: tuple[float, ...]
     headway_minutes: float
     source: str = ""
+    peak_headway_minutes: float | None = None
+    colour: str = ""
 
 
 @dataclass(frozen=True)
 class TransitNetwork:
-    """Stops and lines, with the walking and waiting assumptions used to travel on them."""
+    """Stops and lines, with the walking, waiting and transfer assumptions used on them.
+
+    ``transfer_minutes`` is the fixed cost of changing lines (platform change, reliability
+    margin); stops of different lines within ``transfer_walk_m`` are linked on foot. ``period``
+    (``"offpeak"`` or ``"peak"``) selects each line's headway.
+    """
 
     stop_name: tuple[str, ...]
     stop_lon: NDArray[np.float64]
@@ -79,25 +100,49 @@ class TransitNetwork:
     departure_window_minutes: float = 0.0
     unplaced: tuple[str, ...] = ()
     source: str = ""
+    transfer_walk_m: float = 0.0
+    taxi_overhead_minutes: float = 5.0
+    period: str = "offpeak"
+    assumptions: tuple[str, ...] = ()
+    track_factor: float = 1.0
     _xy: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def stop_xy(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         if "xy" not in self._xy:
             x, y = _TO_M.transform(self.stop_lon, self.stop_lat)
-            self._xy["xy"] = (np.asarray(x), np.asarray(y))
+            self._xy["xy"] = (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return self._xy["xy"]  # type: ignore[no-any-return]
+
+    def headway(self, line: Line) -> float:
+        """The line's headway in this network's period (minutes)."""
+        if self.period == "peak" and line.peak_headway_minutes is not None:
+            return line.peak_headway_minutes
+        return line.headway_minutes
 
     def wait_minutes(self, line: Line) -> float:
         """Expected wait: half the headway, less what a departure-time window absorbs."""
-        return max(line.headway_minutes - self.departure_window_minutes, 0.0) / 2.0
+        return max(self.headway(line) - self.departure_window_minutes, 0.0) / 2.0
+
+    def with_period(self, period: str) -> TransitNetwork:
+        """A copy using the ``"peak"`` or ``"offpeak"`` headways."""
+        if period not in PERIODS:
+            raise InputError(f"unknown period {period!r}: use 'offpeak' or 'peak'")
+        return replace(self, period=period, _xy={})
 
     def with_headway(self, minutes: float | dict[str, float]) -> TransitNetwork:
-        """A copy with other headways (one value for all lines, or by line id)."""
+        """A copy with other headways (one value for all lines, or by line id), both periods."""
+        values = minutes.values() if isinstance(minutes, dict) else [minutes]
+        for v in values:
+            if not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0:
+                raise InputError(f"headway must be a positive number of minutes, got {v!r}")
         lines = []
         for ln in self.lines:
-            h = minutes.get(ln.id, ln.headway_minutes) if isinstance(minutes, dict) else minutes
-            lines.append(replace(ln, headway_minutes=float(h)))
+            h = minutes.get(ln.id, None) if isinstance(minutes, dict) else minutes
+            if h is None:
+                lines.append(ln)
+            else:
+                lines.append(replace(ln, headway_minutes=float(h), peak_headway_minutes=float(h)))
         return replace(self, lines=tuple(lines), _xy={})
 
     def add_line(self, line_stops: list[tuple[str, float, float]], *, run_minutes: list[float],
@@ -111,7 +156,7 @@ class TransitNetwork:
         for nm, lo, la in line_stops:
             px, py = _TO_M.transform(lo, la)
             d = np.hypot(x - px, y - py) if len(x) else np.array([])
-            if d.size and d.min() < 300.0:
+            if d.size and d.min() < SAME_STOP_M:
                 idx.append(int(d.argmin()))
             else:
                 names.append(nm)
@@ -126,6 +171,7 @@ class TransitNetwork:
         )  # fmt: skip
 
     def stops_gdf(self) -> gpd.GeoDataFrame:
+        """One row per stop: ``name``, ``lines`` (names joined by "; "), geometry (EPSG:4326)."""
         served: dict[int, list[str]] = {}
         for ln in self.lines:
             for s in ln.stops:
@@ -139,10 +185,71 @@ class TransitNetwork:
             crs=WGS84,
         )
 
+    def lines_gdf(self) -> gpd.GeoDataFrame:
+        """One row per line: ``id``, ``name``, ``kind``, ``colour``, ``headway_minutes``
+        (this period), ``run_minutes`` (end to end), geometry (stations joined, EPSG:4326)."""
+        rows = []
+        for ln in self.lines:
+            rows.append(
+                {
+                    "id": ln.id,
+                    "name": ln.name,
+                    "kind": ln.kind,
+                    "colour": ln.colour,
+                    "headway_minutes": self.headway(ln),
+                    "run_minutes": float(sum(ln.run_minutes)),
+                    "geometry": shapely.LineString(
+                        [(self.stop_lon[s], self.stop_lat[s]) for s in ln.stops]
+                    ),
+                }
+            )
+        return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
+
 
 def _norm(name: Any) -> str:
     text = str(name).strip()
     return text[:-1] if text.endswith("站") and len(text) > 1 else text
+
+
+def _positive(value: Any, what: str) -> float:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a number, got {value!r}") from None
+    if not np.isfinite(f) or f <= 0:
+        raise InputError(f"{what} must be positive, got {value!r}")
+    return f
+
+
+def _station_points(
+    stations: gpd.GeoDataFrame | str | os.PathLike[str] | None, settings: Settings, needed: bool
+) -> gpd.GeoDataFrame | None:
+    if stations is None:
+        stations = settings.data_path("osm", "czt_rail_stations.geojson")
+        if not Path(stations).exists():
+            if needed:
+                raise DataSourceError(
+                    f"no OSM station points at {str(stations)!r}: the line file names stations "
+                    "without coordinates; set CZTGEO_DATA_DIR to a folder with "
+                    "osm/czt_rail_stations.geojson, pass stations=, or give lon/lat per station"
+                )
+            return None
+    if isinstance(stations, gpd.GeoDataFrame):
+        return stations.to_crs(WGS84)
+    if not Path(stations).exists():
+        raise DataSourceError(f"no station points at {str(stations)!r}")
+    return gpd.read_file(stations).to_crs(WGS84)
+
+
+def _headways(ln: dict[str, Any], label: str) -> tuple[float, float | None]:
+    hw = ln.get("headway_minutes")
+    if hw is None:
+        raise InputError(f"line {label}: no headway_minutes")
+    if isinstance(hw, dict):
+        off = _positive(hw.get("offpeak"), f"line {label}: headway_minutes.offpeak")
+        peak = _positive(hw.get("peak", off), f"line {label}: headway_minutes.peak")
+        return off, peak
+    return _positive(hw, f"line {label}: headway_minutes"), None
 
 
 def load_rail(
@@ -150,105 +257,188 @@ def load_rail(
     *,
     stations: gpd.GeoDataFrame | str | os.PathLike[str] | None = None,
     settings: Settings | None = None,
+    period: str = "offpeak",
 ) -> TransitNetwork:
-    """Rail lines from a line-definition file, placed on OSM station points by name.
+    """Rail transit from a line file (default: the embedded CZT intercity, metro and HSR lines).
 
     Parameters
     ----------
     path
-        Line-definition JSON (default: the embedded ``geodata/czt_rail_lines.json``).
+        Line-definition JSON (default: the embedded ``geodata/czt_transit.json``). Each line
+        has ``id``, ``name``, ``stations`` (in order: objects with ``name``, ``lon``, ``lat``,
+        or names placed on the OSM station points of that name), a run time (``run``:
+        ``{"from", "to", "minutes", "dwell_minutes"}`` spread over the segments by track
+        length, or ``{"speed_kmh"}``; the older ``run_minutes`` is read too) and
+        ``headway_minutes`` (a number, or ``{"peak", "offpeak"}``).
     stations
-        OSM station points with a ``name`` column (default: ``osm/czt_rail_stations.geojson``
-        in the data directory).
+        Station points with a ``name`` column, to place named stations and to check given
+        positions (default: ``osm/czt_rail_stations.geojson`` in the data directory).
+    period
+        ``"offpeak"`` (default) or ``"peak"`` headways.
 
-    Warns
-    -----
-    RailWarning
-        Listing every station name that could not be placed; such stations are skipped (the
-        line's sourced end-to-end time is kept), never invented.
+    Raises
+    ------
+    InputError
+        Naming every offender: unknown station names, stations more than 500 m from any
+        station point, lines without run times or headways, run-time stations not on the line.
     """
     settings = settings or Settings()
-    p = Path(path) if path is not None else embedded_data_dir() / "czt_rail_lines.json"
+    embedded = path is None
+    p = Path(path) if path is not None else embedded_data_dir() / EMBEDDED_TRANSIT
     try:
         spec = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"rail line file not found: {str(p)!r}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p.name}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if stations is None:
-        stations = settings.data_path("osm", "czt_rail_stations.geojson")
-    if not isinstance(stations, gpd.GeoDataFrame) and not Path(stations).exists():
-        raise DataSourceError(
-            f"no OSM station points at {str(stations)!r}: set CZTGEO_DATA_DIR to a folder with "
-            "osm/czt_rail_stations.geojson, or pass stations="
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p.name}: not valid JSON ({exc})") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("lines"), list) or not spec["lines"]:
+        raise InputError(
+            f"{p.name}: no 'lines' list: see the embedded czt_transit.json for the format"
         )
-    st = stations if isinstance(stations, gpd.GeoDataFrame) else gpd.read_file(stations)
-    st = st[st["name"].notna()].to_crs(WGS84)
+    by_name_needed = any(
+        isinstance(s, str) for ln in spec["lines"] if isinstance(ln, dict)
+        for s in ln.get("stations", [])
+    )  # fmt: skip
+    st = None if embedded else _station_points(stations, settings, by_name_needed)
     by_name: dict[str, tuple[float, float, str]] = {}
-    for nm, kind, g in zip(
-        st["name"], st.get("station", pd.Series("", index=st.index)), st.geometry, strict=True
-    ):
-        key = _norm(nm)
-        # prefer a mainline 'train' point over a metro or monorail point of the same name
-        if key not in by_name or (kind == "train" and by_name[key][2] != "train"):
-            by_name[key] = (g.x, g.y, str(kind))
+    if st is not None and "name" in st.columns:
+        named = st[st["name"].notna()]
+        kinds = named["station"] if "station" in named else pd.Series("", index=named.index)
+        for nm, kind, g in zip(named["name"], kinds, named.geometry, strict=True):
+            key = _norm(nm)
+            # prefer a mainline 'train' point over a metro or monorail point of the same name
+            if key not in by_name or (kind == "train" and by_name[key][2] != "train"):
+                by_name[key] = (g.x, g.y, str(kind))
+    rail_xy = None
+    if st is not None and len(st):
+        rx, ry = _TO_M.transform(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())
+        rail_xy = (np.asarray(rx), np.asarray(ry))
+    track_factor = float(spec.get("track_factor", 1.0))
+    walk = spec.get("walk", spec.get("walk_access", {}))
+    transfer = spec.get("transfer", {})
+    problems: list[str] = []
     names: list[str] = []
     lon: list[float] = []
     lat: list[float] = []
-    index: dict[str, int] = {}
     lines: list[Line] = []
-    unplaced: list[str] = []
-    walk = spec.get("walk_access", {})
-    for ln in spec["lines"]:
-        placed = []
-        for nm in ln["stations"]:
-            key = _norm(nm)
-            if key not in by_name:
-                unplaced.append(f"{nm} ({ln['name']})")
+    low: list[str] = []
+
+    def stop_index(nm: str, lo: float, la: float) -> int:
+        x, y = _TO_M.transform(lo, la)
+        for k, existing in enumerate(names):
+            if _norm(existing) == _norm(nm):
+                ex, ey = _TO_M.transform(lon[k], lat[k])
+                if np.hypot(ex - x, ey - y) < SAME_STOP_M:
+                    return k
+        names.append(nm)
+        lon.append(lo)
+        lat.append(la)
+        return len(names) - 1
+
+    for n_line, ln in enumerate(spec["lines"]):
+        if not isinstance(ln, dict):
+            problems.append(f"line #{n_line + 1} is not an object")
+            continue
+        label = repr(ln.get("name", ln.get("id", f"#{n_line + 1}")))
+        placed: list[int] = []
+        seen: set[str] = set()
+        for s in ln.get("stations", []):
+            if isinstance(s, dict):
+                nm = str(s.get("name", "")).strip()
+                try:
+                    lo, la = float(s["lon"]), float(s["lat"])
+                except (KeyError, TypeError, ValueError):
+                    problems.append(f"{nm or '?'} ({label}): no numeric lon/lat")
+                    continue
+                if not (-180 <= lo <= 180 and -90 <= la <= 90):
+                    problems.append(f"{nm} ({label}): lon/lat out of range ({lo}, {la})")
+                    continue
+                if rail_xy is not None:
+                    x, y = _TO_M.transform(lo, la)
+                    d = float(np.hypot(rail_xy[0] - x, rail_xy[1] - y).min())
+                    if d > MAX_STATION_OFFSET_M:
+                        problems.append(f"{nm} ({label}): {d:.0f} m from the nearest rail point")
+                        continue
+                if str(s.get("confidence", "")).upper().startswith("LOW"):
+                    low.append(nm)
+            else:
+                nm = _norm(s)
+                if nm not in by_name:
+                    problems.append(
+                        f"{nm} ({label}): unknown station (no station point of that name)"
+                    )
+                    continue
+                lo, la = by_name[nm][0], by_name[nm][1]
+            if _norm(nm) in seen:
+                problems.append(f"{nm} ({label}): listed twice")
                 continue
-            if key not in index:
-                index[key] = len(names)
-                names.append(key)
-                lon.append(by_name[key][0])
-                lat.append(by_name[key][1])
-            placed.append(index[key])
+            seen.add(_norm(nm))
+            placed.append(stop_index(nm, lo, la))
         if len(placed) < 2:
-            warnings.warn(f"line {ln['name']!r} has fewer than 2 placed stations: skipped",
-                          RailWarning, stacklevel=2)  # fmt: skip
+            problems.append(f"line {label}: fewer than 2 stations")
+            continue
+        try:
+            off, peak = _headways(ln, label)
+        except InputError as exc:
+            problems.append(str(exc))
             continue
         x, y = _TO_M.transform(np.array(lon)[placed], np.array(lat)[placed])
-        seg = np.hypot(np.diff(x), np.diff(y))
-        rm = ln["run_minutes"]
-        a, b = _norm(rm["from"]), _norm(rm["to"])
-        if a not in index or b not in index or index[a] not in placed or index[b] not in placed:
-            raise InputError(f"line {ln['name']!r}: run_minutes stations {a!r}/{b!r} not placed")
-        ia, ib = sorted((placed.index(index[a]), placed.index(index[b])))
-        span = seg[ia:ib].sum()
-        per_m = float(rm["minutes"]) / span  # the sourced average speed, applied to the line
+        track = np.hypot(np.diff(x), np.diff(y)) * track_factor
+        run = ln.get("run", ln.get("run_minutes"))
+        if not isinstance(run, dict):
+            problems.append(f"line {label}: no run time ('run' with from/to/minutes or speed_kmh)")
+            continue
+        try:
+            if "speed_kmh" in run:
+                v = _positive(run["speed_kmh"], f"line {label}: run.speed_kmh")
+                seg = track / (v / 3.6) / 60.0
+            else:
+                minutes = _positive(run.get("minutes"), f"line {label}: run.minutes")
+                dwell = float(run.get("dwell_minutes", 0.0))
+                a, b = _norm(run.get("from", "")), _norm(run.get("to", ""))
+                order = [_norm(names[i]) for i in placed]
+                if a not in order or b not in order:
+                    raise InputError(f"line {label}: run stations {a!r}/{b!r} are not on the line")
+                ia, ib = sorted((order.index(a), order.index(b)))
+                moving = minutes - dwell * (ib - ia)
+                if ib == ia or moving <= 0:
+                    raise InputError(
+                        f"line {label}: run time {minutes} min too short for its stops"
+                    )
+                seg = track * (moving / track[ia:ib].sum()) + dwell
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
         lines.append(
             Line(
-                ln["id"],
-                ln["name"],
-                ln.get("kind", "rail"),
-                tuple(placed),
-                tuple(seg * per_m),
-                float(ln["headway_minutes"]),
-                rm.get("source", ""),
+                str(ln.get("id", f"line-{n_line + 1}")), str(ln.get("name", "")),
+                str(ln.get("kind", "rail")), tuple(placed), tuple(float(v) for v in seg), off,
+                str(run.get("source", "")), peak, str(ln.get("colour", "")),
             )
-        )
-    if unplaced:
+        )  # fmt: skip
+    if problems:
+        raise InputError(f"{p.name}: " + "; ".join(problems))
+    if low:
         warnings.warn(
-            f"{len(unplaced)} stations have no named OSM station point and were skipped "
-            f"(the lines keep their sourced end-to-end times): {', '.join(unplaced)}",
+            f"low-confidence station positions (check before use): {', '.join(sorted(set(low)))}",
             RailWarning,
             stacklevel=2,
         )
-    return TransitNetwork(
+    assumptions = tuple(
+        str(v.get("basis")) for v in (walk, transfer, spec.get("taxi", {})) if v.get("basis")
+    )
+    tn = TransitNetwork(
         tuple(names), np.array(lon), np.array(lat), tuple(lines),
-        walk_kmh=float(walk.get("speed_kmh", 4.5)), detour=float(walk.get("detour_factor", 1.3)),
-        transfer_minutes=float(spec.get("transfer_penalty_minutes", 5.0)),
-        unplaced=tuple(unplaced), source=f"line file {p.name} + OSM station points",
+        walk_kmh=_positive(walk.get("speed_kmh", 4.5), "walk speed"),
+        detour=_positive(walk.get("detour_factor", 1.3), "detour factor"),
+        transfer_minutes=float(transfer.get("platform_minutes", spec.get("transfer_penalty_minutes", 5.0))),
+        source=("embedded CZT transit (intercity, Changsha Metro, HSR)" if embedded else f"line file {p.name}"),
+        transfer_walk_m=float(transfer.get("walk_link_m", 0.0)),
+        taxi_overhead_minutes=float(spec.get("taxi", {}).get("overhead_minutes", 5.0)),
+        assumptions=assumptions,
+        track_factor=track_factor,
     )  # fmt: skip
+    return tn.with_period(period)
 
 
 def read_gtfs(path: str | os.PathLike[str], *, walk_kmh: float = 4.5, detour: float = 1.3,
@@ -335,48 +525,292 @@ def _walk_minutes(tn: TransitNetwork, dist_m: NDArray[np.float64]) -> NDArray[np
     return np.asarray(dist_m * tn.detour / (tn.walk_kmh / 3.6) / 60.0)
 
 
+# edge kinds of the journey graph
+_BOARD_FIRST, _BOARD, _RIDE, _ALIGHT, _WALK_LINK, _EGRESS, _DIRECT = range(7)
+
+
+@dataclass(frozen=True)
+class _Graph:
+    n_stops: int
+    n_nodes: int  # stops + on-board nodes
+    onboard: tuple[tuple[int, int], ...]  # node -> (line index, position)
+    base: int  # first on-board node id
+    line_base: tuple[int, ...]
+    rows: NDArray[np.int64]
+    cols: NDArray[np.int64]
+    vals: NDArray[np.float64]
+    kind: NDArray[np.int64]
+
+
+def _graph(tn: TransitNetwork) -> _Graph:
+    """Stops, one on-board node per (line, position), and the edges between them."""
+    key = ("graph", tn.period, tn.departure_window_minutes)
+    if key in tn._xy:
+        return tn._xy[key]  # type: ignore[no-any-return]
+    n_stops = len(tn.stop_name)
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    kind: list[int] = []
+    onboard: list[tuple[int, int]] = []
+    line_base: list[int] = []
+    nid = n_stops
+    for li, ln in enumerate(tn.lines):
+        line_base.append(nid)
+        wait = tn.wait_minutes(ln)
+        for k, s in enumerate(ln.stops):
+            node = nid + k
+            onboard.append((li, k))
+            rows += [node, s]
+            cols += [s, node]
+            vals += [1e-9, wait + tn.transfer_minutes]
+            kind += [_ALIGHT, _BOARD]
+            if k + 1 < len(ln.stops):
+                rows += [node, node + 1]
+                cols += [node + 1, node]
+                vals += [ln.run_minutes[k], ln.run_minutes[k]]
+                kind += [_RIDE, _RIDE]
+        nid += len(ln.stops)
+    if tn.transfer_walk_m > 0 and n_stops > 1:
+        x, y = tn.stop_xy
+        d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+        a, b = np.nonzero((d <= tn.transfer_walk_m) & ~np.eye(n_stops, dtype=bool))
+        rows += a.tolist()
+        cols += b.tolist()
+        vals += _walk_minutes(tn, d[a, b]).tolist()
+        kind += [_WALK_LINK] * a.size
+    g = _Graph(
+        n_stops, nid, tuple(onboard), n_stops, tuple(line_base),
+        np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
+        np.asarray(vals, dtype=float), np.asarray(kind, dtype=np.int64),
+    )  # fmt: skip
+    tn._xy[key] = g
+    return g
+
+
+def _csr_min(
+    rows: NDArray[np.int64], cols: NDArray[np.int64], vals: NDArray[np.float64], n: int
+) -> tuple[Any, dict[tuple[int, int], int]]:
+    """A CSR matrix keeping the cheapest of parallel edges, and (row, col) -> edge position."""
+    order = np.lexsort((vals, cols, rows))
+    r, c = rows[order], cols[order]
+    first = np.ones(r.size, dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    keep = order[first]
+    m = sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n, n))
+    return m, {(int(rows[e]), int(cols[e])): int(e) for e in keep}
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One door-to-door journey, in minutes, with how it was made."""
+
+    total: float
+    access: float
+    wait: float
+    in_vehicle: float
+    transfer: float
+    egress: float
+    boardings: int
+    access_mode: str
+    egress_mode: str
+    lines: tuple[str, ...]
+    route: str
+
+
+def _check_matrix(a: Any, shape: tuple[int, int], what: str) -> NDArray[np.float64]:
+    arr = np.asarray(a, dtype=float)
+    if arr.shape != shape:
+        raise InputError(f"{what} must have shape {shape}, got {arr.shape}")
+    if np.isnan(arr).any() or (arr < 0).any():
+        raise InputError(f"{what} must be non-negative minutes (inf for unreachable)")
+    return arr
+
+
+def plan_journeys(
+    tn: TransitNetwork,
+    origins: Any,
+    destinations: Any | None = None,
+    *,
+    access: Any | None = None,
+    egress: Any | None = None,
+    access_mode: Any | None = None,
+    egress_mode: Any | None = None,
+    walk_direct: bool = True,
+) -> list[list[Journey]]:
+    """Fastest door-to-door journeys between points, with their breakdown.
+
+    Parameters
+    ----------
+    origins, destinations
+        (lon, lat) points (destinations default to the origins).
+    access, egress
+        Minutes from origin i to stop s (``access[i, s]``) and from stop s to destination j
+        (``egress[s, j]``), e.g. the better of walking and a taxi; walking (straight line x
+        detour factor) when omitted.
+    access_mode, egress_mode
+        Labels of the same shapes saying how each leg is made (``"walk"`` by default).
+    walk_direct
+        Let a journey walk the whole way when that is faster.
+
+    Returns
+    -------
+    list of list of Journey
+        ``result[i][j]``; an unreachable pair has ``total = inf`` and route ``"unreachable"``.
+    """
+    from .routing import as_lonlat
+
+    o = as_lonlat(origins)
+    d = o if destinations is None else as_lonlat(destinations)
+    n_o, n_d = len(o), len(d)
+    sx, sy = tn.stop_xy
+    ox, oy = (np.asarray(v) for v in _TO_M.transform(o[:, 0], o[:, 1]))
+    dx, dy = (np.asarray(v) for v in _TO_M.transform(d[:, 0], d[:, 1]))
+    n_s = len(sx)
+    walk_to = _walk_minutes(tn, np.hypot(sx[None, :] - ox[:, None], sy[None, :] - oy[:, None]))
+    walk_from = _walk_minutes(tn, np.hypot(sx[:, None] - dx[None, :], sy[:, None] - dy[None, :]))
+    acc = walk_to if access is None else _check_matrix(access, (n_o, n_s), "access")
+    egr = walk_from if egress is None else _check_matrix(egress, (n_s, n_d), "egress")
+    acc_mode = (
+        np.full((n_o, n_s), "walk", dtype=object)
+        if access_mode is None
+        else np.asarray(access_mode, dtype=object)
+    )
+    egr_mode = np.full((n_s, n_d), "walk", dtype=object) if egress_mode is None else np.asarray(egress_mode, dtype=object)  # fmt: skip
+    direct = _walk_minutes(tn, np.hypot(dx[None, :] - ox[:, None], dy[None, :] - oy[:, None]))
+    g = _graph(tn)
+    src = g.n_nodes
+    sinks = src + 1 + np.arange(n_d)
+    # a journey's first boarding goes to a boarding node that can only ride on (so a chain
+    # through a station always rides at least one stop)
+    n_b = len(g.onboard)
+    bnode = src + 1 + n_d + np.arange(n_b)
+    n = src + 1 + n_d + n_b
+    ride = g.kind == _RIDE
+    r_rows = g.rows[ride] - g.base + bnode[0] if n_b else g.rows[:0]
+    r_cols, r_vals = g.cols[ride], g.vals[ride]
+    out: list[list[Journey]] = []
+    # fixed part: source -> every (line, position), stop -> every sink
+    b_lines = np.array([li for li, _ in g.onboard], dtype=np.int64)
+    np.array([k for _, k in g.onboard], dtype=np.int64)
+    b_stop = np.array([tn.lines[li].stops[k] for li, k in g.onboard], dtype=np.int64)
+    b_wait = np.array([tn.wait_minutes(tn.lines[li]) for li, _ in g.onboard], dtype=float)
+    e_stop = np.repeat(np.arange(n_s), n_d)
+    e_sink = np.tile(sinks, n_s)
+    e_val = egr.reshape(-1)
+    for i in range(n_o):
+        a_val = acc[i, b_stop] + b_wait + 1e-9
+        ok_a = np.isfinite(a_val)
+        ok_e = np.isfinite(e_val)
+        parts_r = [g.rows, np.full(ok_a.sum(), src), e_stop[ok_e], r_rows]
+        parts_c = [g.cols, bnode[ok_a], e_sink[ok_e], r_cols]
+        parts_v = [g.vals, a_val[ok_a], e_val[ok_e] + 1e-9, r_vals]
+        parts_k = [
+            g.kind, np.full(ok_a.sum(), _BOARD_FIRST), np.full(ok_e.sum(), _EGRESS),
+            np.full(r_rows.size, _RIDE),
+        ]  # fmt: skip
+        if walk_direct:
+            parts_r.append(np.full(n_d, src))
+            parts_c.append(sinks)
+            parts_v.append(direct[i] + 1e-9)
+            parts_k.append(np.full(n_d, _DIRECT))
+        rows = np.concatenate(parts_r).astype(np.int64)
+        cols = np.concatenate(parts_c).astype(np.int64)
+        vals = np.concatenate(parts_v)
+        kinds = np.concatenate(parts_k)
+        m, edge = _csr_min(rows, cols, vals, n)
+        dist, pred = csgraph.dijkstra(m, directed=True, indices=src, return_predecessors=True)
+        row: list[Journey] = []
+        for j in range(n_d):
+            t = float(dist[sinks[j]])
+            if not np.isfinite(t):
+                row.append(Journey(np.inf, np.inf, 0, 0, 0, 0, 0, "", "", (), "unreachable"))
+                continue
+            path = [int(sinks[j])]
+            while path[-1] != src:
+                path.append(int(pred[path[-1]]))
+            path.reverse()
+            comp = {"access": 0.0, "wait": 0.0, "ride": 0.0, "transfer": 0.0, "egress": 0.0}
+            legs: list[str] = []
+            used: list[str] = []
+            am = em = ""
+            boardings = 0
+            ride_from: str | None = None
+            for u, v in itertools.pairwise(path):
+                e = edge[(u, v)]
+                k, val = int(kinds[e]), float(vals[e])
+                if k == _DIRECT:
+                    comp["access"] += val
+                    am = "walk"
+                    legs.append(f"walk {val:.0f} min")
+                elif k == _BOARD_FIRST:
+                    s = int(b_stop[v - bnode[0]])
+                    w = float(b_wait[v - bnode[0]])
+                    comp["access"] += float(acc[i, s])
+                    comp["wait"] += w
+                    am = str(acc_mode[i, s])
+                    legs.append(f"{am} {acc[i, s]:.0f} min to {tn.stop_name[s]}")
+                    boardings += 1
+                elif k == _BOARD:
+                    li = int(b_lines[v - g.base])
+                    w = tn.wait_minutes(tn.lines[li])
+                    comp["wait"] += w
+                    comp["transfer"] += val - w
+                    boardings += 1
+                elif k == _RIDE:
+                    comp["ride"] += val
+                    if ride_from is None:
+                        li, pos = g.onboard[u - (bnode[0] if u >= bnode[0] else g.base)]
+                        ride_from = tn.stop_name[tn.lines[li].stops[pos]]
+                elif k == _ALIGHT:
+                    li, pos = g.onboard[u - g.base]
+                    ln = tn.lines[li]
+                    if ride_from is not None:
+                        legs.append(f"{ln.name} {ride_from}→{tn.stop_name[ln.stops[pos]]}")
+                        used.append(ln.name)
+                    ride_from = None
+                elif k == _WALK_LINK:
+                    comp["transfer"] += val
+                    legs.append(f"walk {val:.0f} min to {tn.stop_name[v]}")
+                elif k == _EGRESS:
+                    comp["egress"] += float(egr[u, j])
+                    em = str(egr_mode[u, j])
+                    legs.append(f"{em} {egr[u, j]:.0f} min")
+            row.append(
+                Journey(
+                    t, comp["access"], comp["wait"], comp["ride"], comp["transfer"],
+                    comp["egress"], boardings, am, em or am, tuple(used), " → ".join(legs),
+                )
+            )  # fmt: skip
+        out.append(row)
+    return out
+
+
 def transit_arrivals(
     tn: TransitNetwork, origin: tuple[float, float], access: NDArray[np.float64] | None = None
 ) -> NDArray[np.float64]:
     """Minutes from ``origin`` (lon, lat) to standing on each stop's platform after riding.
 
     Getting to the first stop (``access`` minutes per stop; walking by default), waiting half
-    its line's headway; later boardings also pay the transfer penalty. Stops not reached by
-    rail get ``inf`` (walking alone is not counted here).
+    its line's headway; later boardings pay the transfer cost and the wait. Stops not reached
+    by rail get ``inf`` (walking alone is not counted here).
     """
     n_stops = len(tn.stop_name)
     sx, sy = tn.stop_xy
     if access is None:
         ox, oy = _TO_M.transform(*origin)
         access = _walk_minutes(tn, np.hypot(sx - ox, sy - oy))
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    # node ids: hubs 0..n_stops-1, then one on-board node per (line, position), then source
-    nid = n_stops
-    for ln in tn.lines:
-        base = nid
-        wait = tn.wait_minutes(ln)
-        for k, s in enumerate(ln.stops):
-            node = base + k
-            rows += [node, s]  # alight, and board on a transfer
-            cols += [s, node]
-            vals += [1e-9, wait + tn.transfer_minutes]
-            if k + 1 < len(ln.stops):
-                rows += [node, node + 1]
-                cols += [node + 1, node]
-                vals += [ln.run_minutes[k], ln.run_minutes[k]]
-        nid += len(ln.stops)
-    src = nid
-    for ln_i, ln in enumerate(tn.lines):
-        base = n_stops + sum(len(x.stops) for x in tn.lines[:ln_i])
-        wait = tn.wait_minutes(ln)
-        for k, s in enumerate(ln.stops):
-            rows.append(src)
-            cols.append(base + k)
-            vals.append(float(access[s]) + wait + 1e-9)
-    G = sp.csr_matrix((vals, (rows, cols)), shape=(src + 1, src + 1))
-    dist = csgraph.dijkstra(G, directed=True, indices=src)
+    g = _graph(tn)
+    src = g.n_nodes
+    b_stop = np.array([tn.lines[li].stops[k] for li, k in g.onboard], dtype=np.int64)
+    b_wait = np.array([tn.wait_minutes(tn.lines[li]) for li, _ in g.onboard], dtype=float)
+    a_val = np.asarray(access, dtype=float)[b_stop] + b_wait + 1e-9
+    ok = np.isfinite(a_val)
+    rows = np.concatenate([g.rows, np.full(ok.sum(), src)])
+    cols = np.concatenate([g.cols, g.base + np.flatnonzero(ok)])
+    vals = np.concatenate([g.vals, a_val[ok]])
+    m, _ = _csr_min(rows, cols, vals, src + 1)
+    dist = csgraph.dijkstra(m, directed=True, indices=src)
     return np.asarray(dist[:n_stops])
 
 
@@ -392,21 +826,10 @@ def transit_time_matrix(
     ``access[i, s]`` / ``egress[s, j]`` give the minutes from point i to stop s and from stop s
     to point j (e.g. by road, for taxi or park-and-ride); walking when omitted.
     """
-    sx, sy = tn.stop_xy
-    pts = np.array(points, dtype=float)
-    px, py = _TO_M.transform(pts[:, 0], pts[:, 1])
-    walk_to = _walk_minutes(
-        tn, np.hypot(sx[np.newaxis, :] - px[:, np.newaxis], sy[np.newaxis, :] - py[:, np.newaxis])
+    js = plan_journeys(tn, points, access=access, egress=egress)
+    out = np.array(
+        [[0.0 if i == j else jr.total for j, jr in enumerate(r)] for i, r in enumerate(js)]
     )
-    acc = walk_to if access is None else np.asarray(access)
-    egr = walk_to.T if egress is None else np.asarray(egress)
-    out = np.zeros((len(pts), len(pts)))
-    for i in range(len(pts)):
-        arr = transit_arrivals(tn, (pts[i, 0], pts[i, 1]), acc[i])
-        for j in range(len(pts)):
-            walk = float(_walk_minutes(tn, np.array(np.hypot(px[i] - px[j], py[i] - py[j]))))
-            ride = float(np.min(arr + egr[:, j])) if len(arr) else np.inf
-            out[i, j] = 0.0 if i == j else min(ride, walk)
     return pd.DataFrame(out)
 
 
