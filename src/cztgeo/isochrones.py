@@ -205,13 +205,15 @@ def _polygons_from_field(
 
 def _repair(poly: shapely.Geometry) -> shapely.Geometry:
     """A valid polygonal version of one polygon, trying cheaper repairs first."""
-    for fix in (
-        lambda g: shapely.make_valid(g),
-        lambda g: g.buffer(0),
-        lambda g: shapely.Polygon(g.exterior).buffer(0),
-    ):
+    for step in range(3):
         try:
-            out = _polygonal(fix(poly))
+            if step == 0:
+                fixed = shapely.make_valid(poly)
+            elif step == 1:
+                fixed = poly.buffer(0)
+            else:
+                fixed = shapely.Polygon(poly.exterior).buffer(0)
+            out = _polygonal(fixed)
         except shapely.errors.GEOSException:
             continue
         if out.is_valid:

@@ -105,7 +105,7 @@ class TransitNetwork:
     period: str = "offpeak"
     assumptions: tuple[str, ...] = ()
     track_factor: float = 1.0
-    _xy: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _xy: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def stop_xy(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -314,8 +314,11 @@ def load_rail(
         rx, ry = _TO_M.transform(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())
         rail_xy = (np.asarray(rx), np.asarray(ry))
     track_factor = float(spec.get("track_factor", 1.0))
-    walk = spec.get("walk", spec.get("walk_access", {}))
-    transfer = spec.get("transfer", {})
+    walk: dict[str, Any] = spec.get("walk") or spec.get("walk_access") or {}
+    transfer: dict[str, Any] = spec.get("transfer") or {}
+    taxi: dict[str, Any] = spec.get("taxi") or {}
+    if not all(isinstance(v, dict) for v in (walk, transfer, taxi)):
+        raise InputError(f"{p.name}: 'walk', 'transfer' and 'taxi' must be objects")
     problems: list[str] = []
     names: list[str] = []
     lon: list[float] = []
@@ -424,9 +427,7 @@ def load_rail(
             RailWarning,
             stacklevel=2,
         )
-    assumptions = tuple(
-        str(v.get("basis")) for v in (walk, transfer, spec.get("taxi", {})) if v.get("basis")
-    )
+    assumptions = tuple(str(v.get("basis")) for v in (walk, transfer, taxi) if v.get("basis"))
     tn = TransitNetwork(
         tuple(names), np.array(lon), np.array(lat), tuple(lines),
         walk_kmh=_positive(walk.get("speed_kmh", 4.5), "walk speed"),
@@ -434,7 +435,7 @@ def load_rail(
         transfer_minutes=float(transfer.get("platform_minutes", spec.get("transfer_penalty_minutes", 5.0))),
         source=("embedded CZT transit (intercity, Changsha Metro, HSR)" if embedded else f"line file {p.name}"),
         transfer_walk_m=float(transfer.get("walk_link_m", 0.0)),
-        taxi_overhead_minutes=float(spec.get("taxi", {}).get("overhead_minutes", 5.0)),
+        taxi_overhead_minutes=float(taxi.get("overhead_minutes", 5.0)),
         assumptions=assumptions,
         track_factor=track_factor,
     )  # fmt: skip
