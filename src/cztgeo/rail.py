@@ -221,6 +221,16 @@ def _positive(value: Any, what: str) -> float:
     return f
 
 
+def _non_negative(value: Any, what: str) -> float:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a number, got {value!r}") from None
+    if not np.isfinite(f) or f < 0:
+        raise InputError(f"{what} must be zero or more, got {value!r}")
+    return f
+
+
 def _station_points(
     stations: gpd.GeoDataFrame | str | os.PathLike[str] | None, settings: Settings, needed: bool
 ) -> gpd.GeoDataFrame | None:
@@ -432,10 +442,10 @@ def load_rail(
         tuple(names), np.array(lon), np.array(lat), tuple(lines),
         walk_kmh=_positive(walk.get("speed_kmh", 4.5), "walk speed"),
         detour=_positive(walk.get("detour_factor", 1.3), "detour factor"),
-        transfer_minutes=float(transfer.get("platform_minutes", spec.get("transfer_penalty_minutes", 5.0))),
+        transfer_minutes=_non_negative(transfer.get("platform_minutes", spec.get("transfer_penalty_minutes", 5.0)), "transfer minutes"),
         source=("embedded CZT transit (intercity, Changsha Metro, HSR)" if embedded else f"line file {p.name}"),
-        transfer_walk_m=float(transfer.get("walk_link_m", 0.0)),
-        taxi_overhead_minutes=float(taxi.get("overhead_minutes", 5.0)),
+        transfer_walk_m=_non_negative(transfer.get("walk_link_m", 0.0), "transfer walk_link_m"),
+        taxi_overhead_minutes=_non_negative(taxi.get("overhead_minutes", 5.0), "taxi overhead"),
         assumptions=assumptions,
         track_factor=track_factor,
     )  # fmt: skip
