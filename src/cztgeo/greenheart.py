@@ -45,7 +45,8 @@ DEFAULT_VERSION = "2024-2035"
 
 SKETCH_SOURCE = (
     "APPROXIMATE sketch by cztgeo from the plans' published extent descriptions (no official "
-    "polygon available); scaled to 528.32 km²; not for legal checks"
+    "polygon available); one unzoned outline per plan version, fitted to its published area; "
+    "not for legal checks"
 )
 
 UNZONED = "未分区"
