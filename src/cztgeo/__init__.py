@@ -17,9 +17,10 @@ from .io import read_vector, write_vector
 from .isochrones import isochrones
 from .maps import build_map, save_map, save_static
 from .network import load_network
-from .rail import load_rail, read_gtfs
+from .rail import load_rail, plan_journeys, read_gtfs
 from .routing import travel_time_matrix, travel_times
 from .settings import Settings
+from .validate import validate
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,7 @@ __all__ = [
     "load_green_heart",
     "load_network",
     "load_rail",
+    "plan_journeys",
     "read_gtfs",
     "read_vector",
     "save_map",
@@ -46,6 +48,7 @@ __all__ = [
     "to_wgs84",
     "travel_time_matrix",
     "travel_times",
+    "validate",
     "wgs84_to_gcj02",
     "write_vector",
 ]
