@@ -560,7 +560,7 @@ def isochrones(
             ox, oy = project(net, as_lonlat(origins))
             speed = local / LOCAL_DETOUR / 3.6
             if resolution_m is None:  # the field is exact at the nodes: 1% of the local reach
-                res = max(res, t_max * speed / 100.0)
+                res = max(t_max * speed / 100.0, 1.0)
             geoms, res = _local_isochrones(pieces, ox, oy, ts, speed, res)
         else:
             geoms, res = _grid_isochrones(pieces, ts, access, res)
