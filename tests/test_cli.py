@@ -168,3 +168,14 @@ def test_import_has_no_side_effects(tmp_path):
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "ok"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_isochrones_cli_local_kmh(capsys, tmp_path):
+    areas = {}
+    for local in ("0", "20"):
+        out = tmp_path / f"iso{local}.geojson"
+        argv = ["isochrones", "--origin", "112.9709,28.1986", "--minutes", "15"]
+        code, _, err = run(capsys, *argv, "--local-kmh", local, "-o", str(out))
+        assert code == 0, err
+        areas[local] = gpd.read_file(out)["area_km2"].iloc[0]
+    assert areas["20"] > 2.5 * areas["0"]  # local streets make areas, not road ribbons

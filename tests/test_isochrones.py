@@ -127,3 +127,190 @@ def test_polygons_only_and_valid():
     iso = isochrones(net, (112.9709, 28.1986), minutes=[10, 20, 30, 45])
     assert set(iso.geom_type) <= {"Polygon", "MultiPolygon"}
     assert iso.is_valid.all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Local streets on a coarse network (local_kmh): areas, not ribbons.
+#
+# Independent exact reference, sharing no code with cztgeo.isochrones: the reach through one
+# straight piece whose times run linearly from ta (at a) to tb (at b) is the union of the discs
+# D(q, (T - t(q)) v) over q on the piece. Centres and radii are affine in the position along
+# the piece, so that union is exactly the convex hull of the two end discs. The reach is the
+# union of those hulls over every reached piece (cut where t = T) and the discs around the
+# origins themselves; circles are drawn with 128 vertices.
+
+LOCAL_V = 20.0 / 1.3 / 3.6  # the default local speed (20 km/h, detour 1.3) in m/s
+
+
+def _disc_hulls(ax, ay, ra, bx, by, rb, n=128):
+    ang = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
+    c, s = np.cos(ang), np.sin(ang)
+    pa = np.stack([ax[:, None] + ra[:, None] * c, ay[:, None] + ra[:, None] * s], axis=-1)
+    pb = np.stack([bx[:, None] + rb[:, None] * c, by[:, None] + rb[:, None] * s], axis=-1)
+    return shapely.convex_hull(shapely.multipoints(np.concatenate([pa, pb], axis=1)))
+
+
+def exact_local_reach(net, origin, minutes, v=LOCAL_V, walk_kmh=4.5, n=128):
+    import pyproj
+
+    from cztgeo.routing import snap_points, travel_times
+
+    T = minutes * 60.0
+    node_t = travel_times(net, origin, access_kmh=walk_kmh) * 60.0
+    tail = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
+    head = np.asarray(net.head)
+    segs = [(net.x[tail], net.y[tail], net.x[head], net.y[head], node_t[tail], net.time_s)]
+    # from the snapped origin along its street, both ways if it is two-way
+    sn = snap_points(net, origin)
+    for i, arc in enumerate(sn.arc):
+        walk = sn.distance_m[i] / (walk_kmh / 3.6)
+        sx, sy = sn.x[i : i + 1], sn.y[i : i + 1]
+        u, w = tail[arc], head[arc]
+        segs.append((sx, sy, net.x[[w]], net.y[[w]], [walk], [(1 - sn.frac[i]) * net.time_s[arc]]))
+        back = np.flatnonzero((tail == w) & (head == u))
+        if back.size:
+            segs.append(
+                (sx, sy, net.x[[u]], net.y[[u]], [walk], [sn.frac[i] * net.time_s[back[0]]])
+            )
+    x0, y0, x1, y1, ta, dt = (
+        np.concatenate([np.asarray(a, float) for a in z]) for z in zip(*segs, strict=True)
+    )
+    ok = ta <= T
+    x0, y0, x1, y1, ta, dt = x0[ok], y0[ok], x1[ok], y1[ok], ta[ok], dt[ok]
+    f = np.minimum(1.0, (T - ta) / np.maximum(dt, 1e-12))
+    bx, by, tb = x0 + f * (x1 - x0), y0 + f * (y1 - y0), ta + f * dt
+    hulls = _disc_hulls(x0, y0, (T - ta) * v, bx, by, (T - tb) * v, n=n)
+    lonlat = np.atleast_2d(np.asarray(origin, dtype=float))
+    ox, oy = pyproj.Transformer.from_crs(4326, net.crs, always_xy=True).transform(*lonlat.T)
+    discs = shapely.buffer(shapely.points(ox, oy), T * v, quad_segs=64)
+    return shapely.union_all(np.concatenate([hulls, discs]))
+
+
+def _straight_road(n=21, spacing_m=100.0, speed_kmh=36.0):
+    """A SYNTHETIC single straight two-way road west to east, nodes every 100 m."""
+    from cztgeo.network import build_network
+    from cztgeo.synthetic import grid_lonlat
+
+    ll = np.array([grid_lonlat(i * spacing_m / 100.0, 0.0) for i in range(n)])
+    u, w = np.arange(n - 1), np.arange(1, n)
+    t = np.full(n - 1, spacing_m / (speed_kmh / 3.6))
+    return build_network(
+        ll[:, 0], ll[:, 1], np.arange(n, dtype=np.int64), np.r_[u, w], np.r_[w, u], np.r_[t, t],
+        np.full(2 * (n - 1), spacing_m), np.zeros(2 * (n - 1), dtype=np.int16), ("residential",),
+        mode="drive", source="SYNTHETIC straight road", crs="EPSG:32649",
+    )  # fmt: skip
+
+
+def test_local_straight_road_is_the_analytic_cone():
+    from cztgeo.synthetic import grid_lonlat
+
+    road = _straight_road()
+    iso = isochrones(road, grid_lonlat(0, 0), minutes=[1.0], local_kmh=20.0)
+    assert iso.attrs["local_kmh"] == 20.0
+    assert iso.attrs["local_effective_kmh"] == pytest.approx(20.0 / 1.3)
+    got = _metric(iso, road.crs)[0]
+    # by hand: in 60 s the car goes D = 600 m east at 10 m/s; the origin's own disc has radius
+    # R = 60 s * v; a point q at u metres along the road leaves (60 - u / 10) s, radius
+    # (60 - u / 10) v, shrinking to 0 at the tip: the hull of the disc and the tip point.
+    D, R = 600.0, 60.0 * LOCAL_V
+    alpha = np.arccos(R / D)
+    area = R * np.sqrt(D * D - R * R) + (np.pi - alpha) * R * R
+    x0, y0 = float(road.x[0]), float(road.y[0])
+    cone = shapely.convex_hull(
+        shapely.union(shapely.Point(x0, y0).buffer(R, quad_segs=256), shapely.Point(x0 + D, y0))
+    )
+    assert cone.area == pytest.approx(area, rel=1e-4)  # the formula and the shape agree
+    ref = exact_local_reach(road, grid_lonlat(0, 0), 1.0, v=20.0 / 1.3 / 3.6)
+    assert iou(cone, ref) > 0.9995  # and the general reference is that shape
+    assert iou(got, cone) >= 0.98
+    assert got.area == pytest.approx(area, rel=0.02)
+    assert got.covers(shapely.Point(x0 + D - 20.0, y0))  # almost to the tip
+    assert not got.covers(shapely.Point(x0 + D + 30.0, y0))
+    assert got.covers(shapely.Point(x0, y0 + R - 20.0))  # the local streets, sideways
+    assert not got.covers(shapely.Point(x0, y0 + R + 30.0))
+
+
+@pytest.mark.parametrize("minutes", [15, 30])
+def test_local_iou_vs_exact_on_the_skeleton(minutes):
+    net = load_network()
+    assert net.coarse
+    origin = (112.9709, 28.1986)
+    iso = isochrones(net, origin, minutes=[minutes])  # local streets: default on a coarse net
+    assert iso.attrs["local_kmh"] == 20.0
+    got = _metric(iso, net.crs)[0]
+    ref = exact_local_reach(net, origin, minutes)
+    assert iou(got, ref) >= 0.99
+    # areas, not ribbons: far more than the roads' 100 m corridors
+    ribbons = _metric(isochrones(net, origin, minutes=[minutes], local_kmh=0), net.crs)[0]
+    assert got.area > 2.5 * ribbons.area
+    assert got.geom_type == "Polygon"  # one origin: one connected area
+
+
+def test_local_on_grid_hole_closes_with_time_and_islands_stay_apart(holed):
+    origin = grid_lonlat(3, 3)
+    iso = isochrones(holed, origin, minutes=[3, 5, 8], local_kmh=20.0)
+    got = _metric(iso, holed.crs)
+    import pyproj
+
+    to_utm = pyproj.Transformer.from_crs(4326, holed.crs, always_xy=True)
+    centre = shapely.Point(to_utm.transform(*grid_lonlat(20, 20)))  # of the road-free disc
+    for m, g in zip([3, 5, 8], got, strict=True):
+        ref = exact_local_reach(holed, origin, m, n=48)  # 5,708 arcs: coarser circles
+        assert iou(g, ref) >= 0.99
+        assert g.is_valid
+        assert g.covers(centre) == ref.covers(centre)
+    # the road-free disc (800 m) is a hole while its rim is reached late, filled in later
+    assert not got[1].covers(centre)
+    assert len(got[1].interiors) >= 1
+    assert got[2].covers(centre)
+    # two origins far apart: two islands, each around its origin
+    a, b = grid_lonlat(2, 2), grid_lonlat(37, 37)
+    two = _metric(isochrones(holed, [a, b], minutes=[1], local_kmh=20.0), holed.crs)[0]
+    parts = shapely.get_parts(two)
+    assert len(parts) == 2
+    ref = exact_local_reach(holed, [a, b], 1)
+    assert iou(two, ref) >= 0.98
+
+
+def test_local_nested_valid_and_attrs_on_the_skeleton():
+    net = load_network()
+    iso = isochrones(net, (112.9709, 28.1986), minutes=[10, 20, 30, 45])
+    assert set(iso.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert iso.is_valid.all()
+    m = _metric(iso, net.crs)
+    for small, big in itertools.pairwise(m):
+        assert small.difference(big).area < 1e-6 * small.area + 1e-3
+    assert (np.diff(iso["area_km2"]) > 0).all()
+    assert list(iso.columns) == ["minutes", "area_km2", "network", "coarse", "geometry"]
+    assert iso.attrs["local_kmh"] == 20.0
+    assert iso.attrs["local_detour"] == 1.3
+
+
+def test_local_off_is_the_access_rule():
+    net = load_network()
+    origin = (112.9709, 28.1986)
+    off = isochrones(net, origin, minutes=[15], local_kmh=0)
+    assert off.attrs["local_kmh"] == 0.0
+    ref = isochrones(net, origin, minutes=[15], style="exact")
+    assert iou(_metric(off, net.crs)[0], _metric(ref, net.crs)[0]) >= 0.99
+    # a full (not coarse) network keeps the access rule by default, identically
+    grid = synthetic_grid(11, 100.0)
+    assert not grid.coarse
+    default = isochrones(grid, grid_lonlat(2, 2), minutes=[1, 2])
+    explicit = isochrones(grid, grid_lonlat(2, 2), minutes=[1, 2], local_kmh=0)
+    assert default.attrs["local_kmh"] == 0.0
+    assert default.geometry.geom_equals_exact(explicit.geometry, tolerance=0).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "msg"),
+    [
+        ({"local_kmh": -5}, "local_kmh must be a positive number or 0"),
+        ({"local_kmh": float("nan")}, "local_kmh must be a positive number or 0"),
+        ({"local_kmh": 20, "style": "exact"}, "local_kmh works with style='network' only"),
+    ],
+)
+def test_local_bad_arguments(kwargs, msg):
+    grid = synthetic_grid(5, 100.0)
+    with pytest.raises(InputError, match=msg):
+        isochrones(grid, grid_lonlat(0, 0), **kwargs)

@@ -165,6 +165,7 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
         resolution_m=args.resolution_m,
         style=args.style,
         max_snap_m=args.max_snap_m,
+        local_kmh=args.local_kmh,
     )
     write_vector(gdf, args.output)
     if args.map:
@@ -640,6 +641,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolution-m", type=float, help="grid cell size")
     p.add_argument("--style", default="network", choices=["network", "exact", "convex", "concave"])
     p.add_argument("--max-snap-m", type=float, default=1000.0)
+    p.add_argument(
+        "--local-kmh",
+        type=float,
+        help="speed on unmapped local streets (default 20 on a coarse network, else off; 0 = off)",
+    )
     p.add_argument("--map", help="also write a map (.html, .png or .svg)")
     p.add_argument(
         "--basemap", default="none", help="map basemap: none, osm, amap or an .mbtiles file"
