@@ -117,6 +117,28 @@ def _pieces(
     )
 
 
+#: Arc classes with access only at their ends (expressways): in local-street mode the land
+#: beside them is reached from their junctions, not from every point along them.
+CONTROLLED_ACCESS_PREFIXES = ("motorway", "rural long link")
+
+
+def _controlled_access(
+    net: Network, dist_s: NDArray[np.float64], t_max: float, pieces: tuple[NDArray[np.float64], ...]
+) -> tuple[NDArray[np.float64], ...]:
+    """Pieces of controlled-access arcs shrunk to their start node (exits only at junctions;
+    the end node is seeded by the arcs leaving it)."""
+    codes = [i for i, k in enumerate(net.kinds) if str(k).startswith(CONTROLLED_ACCESS_PREFIXES)]
+    if not codes:
+        return pieces
+    aidx = np.flatnonzero(dist_s[net.tail] <= t_max)
+    ctrl = np.zeros(len(pieces[0]), dtype=bool)
+    ctrl[: aidx.size] = np.isin(net.kind[aidx], codes)
+    x0, y0, x1, y1, t0, dt, pair = (np.array(p, copy=True) for p in pieces)
+    x1[ctrl], y1[ctrl], dt[ctrl] = x0[ctrl], y0[ctrl], 0.0
+    pair[ctrl] = -1
+    return x0, y0, x1, y1, t0, dt, pair
+
+
 def reached_pieces(
     pieces: tuple[NDArray[np.float64], ...], t_s: float
 ) -> tuple[NDArray[np.float64], ...]:
@@ -594,6 +616,7 @@ def isochrones(
             speed = local / LOCAL_DETOUR / 3.6
             if resolution_m is None:  # the field is exact at the nodes: 1% of the local reach
                 res = max(t_max * speed / 100.0, 1.0)
+            pieces = _controlled_access(net, dist, t_max, pieces)
             geoms, res = _local_isochrones(pieces, ox, oy, ts, speed, res)
         else:
             geoms, res = _grid_isochrones(pieces, ts, access, res)
