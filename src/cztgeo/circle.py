@@ -208,16 +208,20 @@ def commute_circle(
         detour factor.
     """
     from .greenheart import load_green_heart
+    from .io import check_number
     from .isochrones import isochrones
     from .network import load_network
     from .rail import load_rail, to_wgs84_geom, transit_arrivals, transit_reach, transit_time_matrix
     from .routing import travel_time_matrix
 
+    if isinstance(modes, str) or not all(isinstance(m, str) for m in modes):
+        raise InputError(f"modes must be a list of mode names, got {modes!r}")
     unknown = set(modes) - set(MODES)
     if unknown:
         raise InputError(f"unknown modes {sorted(unknown)}: use {', '.join(MODES)}")
-    if not np.isfinite(minutes) or minutes <= 0:
-        raise InputError(f"minutes must be positive, got {minutes!r}")
+    minutes = check_number("minutes", minutes)  # type: ignore[assignment]
+    max_snap_m = check_number("max_snap_m", max_snap_m)  # type: ignore[assignment]
+    road_access_kmh = check_number("road_access_kmh", road_access_kmh)  # type: ignore[assignment]
     if len(centres) < 2:
         raise InputError("give at least two centres")
     notes: list[str] = []

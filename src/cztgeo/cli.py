@@ -566,6 +566,8 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
     from .sources import DEFAULT_EXTRACT_URL, download
 
     settings = _settings(args)
+    if args.timeout_s:
+        settings = settings.with_(timeout_s=args.timeout_s)
     out_dir = Path(args.out or settings.cache_dir)
     url = args.url or DEFAULT_EXTRACT_URL
     pbf = out_dir / Path(url.split("?")[0]).name
@@ -856,6 +858,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--modes", default="drive,walk,rail")
     f.add_argument("--bbox", type=_bbox, help="clip to W,S,E,N instead of the metro area")
     f.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    f.add_argument(
+        "--timeout-s", type=_positive, help="network timeout (connect <= 10 s, read <= 60 s)"
+    )
     return parser
 
 

@@ -79,8 +79,8 @@ def check_number(
     except (TypeError, ValueError):
         raise InputError(f"{name} must be a number, got {value!r}") from None
     if isinstance(value, bool) or not math.isfinite(v) or v < minimum or (strict and v == minimum):
-        rel = ">" if strict else ">="
-        raise InputError(f"{name} must be {rel} {minimum:g} (and finite), got {value!r}")
+        rel = "positive" if strict and minimum == 0 else f"{'>' if strict else '>='} {minimum:g}"
+        raise InputError(f"{name} must be {rel} (and finite), got {value!r}")
     return v
 
 

@@ -26,7 +26,7 @@ import shapely
 from scipy.sparse import csgraph
 
 from .crs import METRIC_CRS, WGS84, reproject_geometry, transformer
-from .errors import DataSourceError, InputError
+from .errors import DataSourceError, InputError, LimitError
 from .settings import Settings, embedded_data_dir
 
 if TYPE_CHECKING:
@@ -94,6 +94,10 @@ class TransitNetwork:
 
     def with_headway(self, minutes: float | dict[str, float]) -> TransitNetwork:
         """A copy with other headways (one value for all lines, or by line id)."""
+        from .io import check_number
+
+        for v in minutes.values() if isinstance(minutes, dict) else [minutes]:
+            check_number("headway minutes", v)
         lines = []
         for ln in self.lines:
             h = minutes.get(ln.id, ln.headway_minutes) if isinstance(minutes, dict) else minutes
@@ -140,6 +144,60 @@ class TransitNetwork:
         )
 
 
+#: GTFS limits: total uncompressed bytes read, and rows per table.
+GTFS_MAX_BYTES = 500_000_000
+GTFS_MAX_ROWS = 5_000_000
+
+
+def _check_line_spec(spec: Any, name: str) -> None:
+    """Refuse a line file that is not a list of well-formed lines (one line naming the fault)."""
+
+    def positive(v: Any) -> bool:
+        return (
+            isinstance(v, (int, float))
+            and not isinstance(v, bool)
+            and bool(np.isfinite(v))
+            and v > 0
+        )
+
+    if not isinstance(spec, dict) or not isinstance(spec.get("lines"), list):
+        raise InputError(f"{name}: a rail line file needs a 'lines' list (see czt_rail_lines.json)")
+    for key in ("transfer_penalty_minutes",):
+        if key in spec and not (positive(spec[key]) or spec[key] == 0):
+            raise InputError(f"{name}: {key} must be a number >= 0, got {spec[key]!r}")
+    walk = spec.get("walk_access", {})
+    if not isinstance(walk, dict) or not all(
+        positive(walk[k]) for k in ("speed_kmh", "detour_factor") if k in walk
+    ):
+        raise InputError(f"{name}: walk_access speed_kmh/detour_factor must be positive numbers")
+    for i, ln in enumerate(spec["lines"]):
+        where = f"{name}: line {i}"
+        if not isinstance(ln, dict):
+            raise InputError(f"{where} is not an object")
+        for key in ("id", "name"):
+            if not isinstance(ln.get(key), str):
+                raise InputError(f"{where}: {key!r} must be a string")
+        st = ln.get("stations")
+        if not isinstance(st, list) or not all(isinstance(x, str) for x in st):
+            raise InputError(f"{where} ({ln['name']!r}): 'stations' must be a list of names")
+        if not positive(ln.get("headway_minutes")):
+            raise InputError(
+                f"{where} ({ln['name']!r}): headway_minutes must be a positive number, got "
+                f"{ln.get('headway_minutes')!r}"
+            )
+        rm = ln.get("run_minutes")
+        if not (
+            isinstance(rm, dict)
+            and isinstance(rm.get("from"), str)
+            and isinstance(rm.get("to"), str)
+            and positive(rm.get("minutes"))
+        ):
+            raise InputError(
+                f"{where} ({ln['name']!r}): run_minutes needs 'from', 'to' station names and "
+                "positive 'minutes'"
+            )
+
+
 def _norm(name: Any) -> str:
     text = str(name).strip()
     return text[:-1] if text.endswith("站") and len(text) > 1 else text
@@ -175,6 +233,9 @@ def load_rail(
         raise InputError(f"rail line file not found: {str(p)!r}") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{p.name}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except (UnicodeDecodeError, IsADirectoryError) as exc:
+        raise InputError(f"{p.name}: not a UTF-8 JSON file ({type(exc).__name__})") from None
+    _check_line_spec(spec, p.name)
     if stations is None:
         stations = settings.data_path("osm", "czt_rail_stations.geojson")
     if not isinstance(stations, gpd.GeoDataFrame) and not Path(stations).exists():
@@ -182,8 +243,15 @@ def load_rail(
             f"no OSM station points at {str(stations)!r}: set CZTGEO_DATA_DIR to a folder with "
             "osm/czt_rail_stations.geojson, or pass stations="
         )
-    st = stations if isinstance(stations, gpd.GeoDataFrame) else gpd.read_file(stations)
-    st = st[st["name"].notna()].to_crs(WGS84)
+    if isinstance(stations, gpd.GeoDataFrame):
+        st = stations
+    else:
+        from .io import read_vector
+
+        st = read_vector(stations)
+    if "name" not in st.columns:
+        raise InputError("station points need a 'name' column")
+    st = st[st["name"].notna() & (shapely.get_type_id(st.geometry.values) == 0)].to_crs(WGS84)
     by_name: dict[str, tuple[float, float, str]] = {}
     for nm, kind, g in zip(
         st["name"], st.get("station", pd.Series("", index=st.index)), st.geometry, strict=True
@@ -224,6 +292,8 @@ def load_rail(
             raise InputError(f"line {ln['name']!r}: run_minutes stations {a!r}/{b!r} not placed")
         ia, ib = sorted((placed.index(index[a]), placed.index(index[b])))
         span = seg[ia:ib].sum()
+        if not span > 0:
+            raise InputError(f"line {ln['name']!r}: run_minutes stations {a!r}/{b!r} coincide")
         per_m = float(rm["minutes"]) / span  # the sourced average speed, applied to the line
         lines.append(
             Line(
@@ -260,7 +330,25 @@ def read_gtfs(path: str | os.PathLike[str], *, walk_kmh: float = 4.5, detour: fl
     ``frequencies.txt`` when present, else the service span divided by the route's trips in
     one direction.
     """
+    from .io import check_number
+
+    walk_kmh = check_number("walk_kmh", walk_kmh)  # type: ignore[assignment]
+    detour = check_number("detour", detour, minimum=1.0, strict=False)  # type: ignore[assignment]
+    transfer_minutes = check_number("transfer_minutes", transfer_minutes, strict=False)  # type: ignore[assignment]
     p = Path(path)
+    if not p.exists():
+        raise InputError(f"GTFS feed not found: {str(p)!r}")
+    if not p.is_dir():
+        try:
+            with zipfile.ZipFile(p) as z:
+                total = sum(i.file_size for i in z.infolist())
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise DataSourceError(f"{p.name}: unreadable GTFS zip ({exc})") from None
+        if total > GTFS_MAX_BYTES:
+            raise LimitError(
+                f"{p.name}: the feed unpacks to {total / 1e6:,.0f} MB, more than the "
+                f"{GTFS_MAX_BYTES / 1e6:,.0f} MB cztgeo reads; cut it to the lines you need"
+            )
 
     def table(name: str, required: bool = True) -> pd.DataFrame | None:
         try:
@@ -268,48 +356,118 @@ def read_gtfs(path: str | os.PathLike[str], *, walk_kmh: float = 4.5, detour: fl
                 f = p / name
                 if not f.exists():
                     raise FileNotFoundError(name)
-                return pd.read_csv(f, dtype=str)
-            with zipfile.ZipFile(p) as z, z.open(name) as fh:
-                return pd.read_csv(fh, dtype=str)
+                if f.stat().st_size > GTFS_MAX_BYTES:
+                    raise LimitError(f"{p.name}: {name} is larger than {GTFS_MAX_BYTES:,} bytes")
+                df = pd.read_csv(f, dtype=str, nrows=GTFS_MAX_ROWS + 1)
+            else:
+                with zipfile.ZipFile(p) as z, z.open(name) as fh:
+                    df = pd.read_csv(fh, dtype=str, nrows=GTFS_MAX_ROWS + 1)
         except (FileNotFoundError, KeyError):
             if required:
                 raise InputError(f"{p.name}: GTFS feed has no {name}") from None
             return None
-        except (zipfile.BadZipFile, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise DataSourceError(f"{p.name}: unreadable GTFS ({exc})") from None
+        except (
+            zipfile.BadZipFile,
+            pd.errors.ParserError,
+            pd.errors.EmptyDataError,
+            UnicodeDecodeError,
+            OSError,
+        ) as exc:
+            raise DataSourceError(
+                f"{p.name}: unreadable GTFS {name} ({type(exc).__name__})"
+            ) from None
+        if len(df) > GTFS_MAX_ROWS:
+            raise LimitError(f"{p.name}: {name} has more than {GTFS_MAX_ROWS:,} rows")
+        df.columns = [str(c).strip() for c in df.columns]
+        return df
 
-    if not p.exists():
-        raise InputError(f"GTFS feed not found: {str(p)!r}")
+    def need(df: pd.DataFrame, name: str, cols: tuple[str, ...]) -> None:
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise InputError(f"{p.name}: {name} has no column {missing[0]!r}")
+
     stops = table("stops.txt")
     routes = table("routes.txt")
     trips = table("trips.txt")
     times = table("stop_times.txt")
     freqs = table("frequencies.txt", required=False)
     assert stops is not None and routes is not None and trips is not None and times is not None
+    need(stops, "stops.txt", ("stop_id", "stop_name", "stop_lat", "stop_lon"))
+    need(routes, "routes.txt", ("route_id",))
+    need(trips, "trips.txt", ("route_id", "trip_id"))
+    need(times, "stop_times.txt", ("trip_id", "stop_id", "stop_sequence"))
+    if "departure_time" not in times and "arrival_time" not in times:
+        raise InputError(f"{p.name}: stop_times.txt has no departure_time or arrival_time")
+    for col in ("stop_lon", "stop_lat"):
+        v = pd.to_numeric(stops[col], errors="coerce")
+        lim = 180 if col == "stop_lon" else 90
+        bad = v.isna() | ~np.isfinite(v.fillna(0)) | (v.abs() > lim)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                f"{p.name}: stops.txt {col} {stops[col].iloc[i]!r} (line {i + 2}) is not a "
+                f"number within ±{lim}"
+            )
+    if stops["stop_id"].duplicated().any():
+        raise InputError(f"{p.name}: stops.txt has duplicate stop_id values")
 
     def secs(v: pd.Series) -> pd.Series:
-        hms = v.str.strip().str.split(":", expand=True).astype(float)
-        return hms[0] * 3600 + hms[1] * 60 + hms[2]
+        parts = v.astype("string").str.strip().str.split(":", expand=True)
+        if parts.shape[1] != 3:
+            raise InputError(f"{p.name}: stop_times.txt times must be HH:MM:SS")
+        hms = parts.apply(pd.to_numeric, errors="coerce")
+        t = hms[0] * 3600 + hms[1] * 60 + hms[2]
+        bad = t.isna() | (hms < 0).any(axis=1) | (hms[1] >= 60) | (hms[2] >= 60)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                f"{p.name}: stop_times.txt time {v.iloc[i]!r} (line {i + 2}) is not HH:MM:SS"
+            )
+        return t.astype(float)
 
-    times["t"] = secs(times["departure_time"].fillna(times["arrival_time"]))
-    times["seq"] = times["stop_sequence"].astype(int)
+    dep = times["departure_time"] if "departure_time" in times else times["arrival_time"]
+    if "arrival_time" in times:
+        dep = dep.fillna(times["arrival_time"])
+    times["t"] = secs(dep)
+    seq_num = pd.to_numeric(times["stop_sequence"], errors="coerce")
+    if seq_num.isna().any() or (seq_num < 0).any() or (seq_num != seq_num.round()).any():
+        raise InputError(f"{p.name}: stop_times.txt stop_sequence must be whole numbers >= 0")
+    times["seq"] = seq_num.astype(np.int64)
     stop_idx = {sid: i for i, sid in enumerate(stops["stop_id"])}
+    unknown = sorted(set(times["stop_id"]) - set(stop_idx), key=str)
+    if unknown:
+        raise InputError(
+            f"{p.name}: stop_times.txt refers to stops not in stops.txt: {unknown[:5]}"
+        )
+    ordered = times.sort_values(["trip_id", "seq"])
+    back = ordered.groupby("trip_id")["t"].diff() < 0
+    if back.any():
+        trip = ordered.loc[back, "trip_id"].iloc[0]
+        raise InputError(
+            f"{p.name}: times run backwards along trip {trip!r} (stop_times.txt); fix the feed"
+        )
     lines = []
     for rid, rtrips in trips.groupby("route_id"):
         st = times[times["trip_id"].isin(rtrips["trip_id"])]
+        if st.empty:
+            continue
         counts = st.groupby("trip_id").size()
         best = counts.idxmax()
         seq = st[st["trip_id"] == best].sort_values("seq")
+        if len(seq) < 2:
+            continue
         run = np.diff(seq["t"].to_numpy()) / 60.0
-        if freqs is not None and rtrips["trip_id"].isin(freqs["trip_id"]).any():
-            headway = (
-                float(
-                    freqs[freqs["trip_id"].isin(rtrips["trip_id"])]["headway_secs"]
-                    .astype(float)
-                    .min()
-                )
-                / 60
+        if (
+            freqs is not None
+            and {"trip_id", "headway_secs"} <= set(freqs.columns)
+            and rtrips["trip_id"].isin(freqs["trip_id"]).any()
+        ):
+            hs = pd.to_numeric(
+                freqs[freqs["trip_id"].isin(rtrips["trip_id"])]["headway_secs"], errors="coerce"
             )
+            if hs.isna().any() or not np.isfinite(hs).all() or (hs <= 0).any():
+                raise InputError(f"{p.name}: frequencies.txt headway_secs must be positive numbers")
+            headway = float(hs.min()) / 60
         else:
             first = st.groupby("trip_id")["t"].min()
             d0 = rtrips["direction_id"].iloc[0] if "direction_id" in rtrips else None
@@ -320,7 +478,12 @@ def read_gtfs(path: str | os.PathLike[str], *, walk_kmh: float = 4.5, detour: fl
             )
             starts = np.sort(first[first.index.isin(same_dir)].to_numpy())
             headway = float(np.median(np.diff(starts)) / 60) if len(starts) > 1 else 60.0
-        r = routes[routes["route_id"] == rid].iloc[0]
+            if not headway > 0:
+                headway = 60.0
+        match = routes[routes["route_id"] == rid]
+        if match.empty:
+            raise InputError(f"{p.name}: trips.txt route_id {rid!r} is not in routes.txt")
+        r = match.iloc[0]
         name = str(r.get("route_short_name") or r.get("route_long_name") or rid)
         lines.append(Line(str(rid), name, "gtfs", tuple(stop_idx[s] for s in seq["stop_id"]),
                           tuple(run), headway, f"GTFS {p.name}"))  # fmt: skip
