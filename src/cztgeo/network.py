@@ -654,7 +654,7 @@ def _read_osm(path: Path, mode: str, profile: SpeedProfile, context: Any) -> Net
                     tags.get("highspeed") == "yes",
                 )
             )
-    except (RuntimeError, ValueError, OSError) as exc:
+    except (RuntimeError, ValueError, OSError, osmium.InvalidLocationError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataSourceError(
             f"{path.name}: cannot read it as OSM data ({msg}); is the file truncated or corrupt?"
