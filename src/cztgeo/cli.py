@@ -571,6 +571,14 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
     out_dir = Path(args.out or settings.cache_dir)
     url = args.url or DEFAULT_EXTRACT_URL
     pbf = out_dir / Path(url.split("?")[0]).name
+    if settings.offline:
+        from .errors import OfflineError
+
+        raise OfflineError("'data fetch' downloads OSM data but cztgeo is offline (--offline)")
+    if not url.lower().startswith(("http://", "https://")):
+        from .errors import InputError
+
+        raise InputError(f"cannot download {url!r}: only http(s) URLs are supported")
     bar = tqdm(total=None, unit="B", unit_scale=True, desc="download", disable=args.quiet)
 
     def progress(done: int, total: int | None) -> None:

@@ -87,10 +87,18 @@ def check_number(
 # ---------------------------------------------------------------- transactional outputs
 
 
+_FAULT_HITS: dict[str, int] = {}
+
+
 def _fault(point: str) -> None:
-    """Fault injection for the kill tests: ``CZTGEO_TEST_KILL_AT=<point>`` SIGKILLs the process
-    at that point of a commit. Never set outside tests."""
-    if os.environ.get("CZTGEO_TEST_KILL_AT") == point:
+    """Fault injection for the kill tests: ``CZTGEO_TEST_KILL_AT=<point>[#n]`` SIGKILLs the
+    process the n-th time (default first) it reaches that point. Never set outside tests."""
+    want = os.environ.get("CZTGEO_TEST_KILL_AT", "")
+    if not want or want.split("#")[0] != point:
+        return
+    _FAULT_HITS[point] = _FAULT_HITS.get(point, 0) + 1
+    nth = int(want.split("#")[1]) if "#" in want else 1
+    if _FAULT_HITS[point] == nth:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -365,7 +373,9 @@ class Outputs:
                 meta = json.loads((final / MANIFEST).read_text(encoding="utf-8"))
                 names = {q.name for q in new}
                 stale = [final / n for n in meta["files"] if "/" not in n and n not in names]
-            self._commit_moves(final, [(q, final / q.name) for q in new], stale, stage)
+            # the journal sits beside the staging folder, so recovery finishes the moves
+            # before it would delete the staging folder of the dead run
+            self._commit_moves(final.parent, [(q, final / q.name) for q in new], stale, stage)
         for parent, stage in self._file_stage.items():
             moves = [(q, parent / q.name) for q in sorted(stage.iterdir())]
             self._commit_moves(parent, moves, [], stage)

@@ -180,7 +180,14 @@ def _clean_gdf(gdf: gpd.GeoDataFrame, fields: Sequence[str], simplify_m: float, 
             else:
                 p[str(k)] = _text(v)
         feats.append(
-            {"type": "Feature", "properties": p, "geometry": shapely.geometry.mapping(geoms[i])}
+            {
+                "type": "Feature",
+                # an explicit id: folium otherwise picks a property *name* as the identifier
+                # and pastes it into the page's JavaScript
+                "id": int(i),
+                "properties": p,
+                "geometry": shapely.geometry.mapping(geoms[i]),
+            }
         )
     return {"type": "FeatureCollection", "features": feats}
 
