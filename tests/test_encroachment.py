@@ -225,10 +225,12 @@ def test_cli_exit_codes_and_outputs(tmp_path, capsys, gh):
     assert (
         main(["encroachment", str(tmp_path / "clean.geojson"), "--out", str(tmp_path / "o2")]) == 0
     )
-    # fail-on a zone the features do not touch: exit 0
-    assert main(["encroachment", str(tmp_path / "sites.gpkg"), "--out", str(tmp_path / "o3"),
-                 "--fail-on", "核心保护区"]) == 0  # fmt: skip
+    # fail-on a zone the unzoned sketch does not have: refused loudly (issue #10), not passed
     capsys.readouterr()
+    assert main(["encroachment", str(tmp_path / "sites.gpkg"), "--out", str(tmp_path / "o3"),
+                 "--fail-on", "核心保护区"]) == 2  # fmt: skip
+    assert "has no zones" in capsys.readouterr().err
+    assert not (tmp_path / "o3").exists()
     # bad input: exit 2, one line, nothing written
     (tmp_path / "cut.gpkg").write_bytes((tmp_path / "sites.gpkg").read_bytes()[:3000])
     assert main(["encroachment", str(tmp_path / "cut.gpkg"), "--out", str(tmp_path / "o4")]) == 2

@@ -260,19 +260,20 @@ def commute_circle(
         ``overlap`` and ``notes``.
     """
     from .greenheart import load_green_heart
+    from .io import check_number
     from .isochrones import isochrones
     from .network import load_network, load_skeleton
     from .rail import load_rail, plan_journeys, to_wgs84_geom, transit_arrivals, transit_reach
     from .routing import travel_time_matrix
 
+    if isinstance(modes, str) or not all(isinstance(m, str) for m in modes):
+        raise InputError(f"modes must be a list of mode names, got {modes!r}")
     modes = _modes(modes)
-    if not isinstance(minutes, (int, float)) or not np.isfinite(minutes) or minutes <= 0:
-        raise InputError(f"minutes must be positive, got {minutes!r}")
     if period not in ("offpeak", "peak"):
         raise InputError(f"unknown period {period!r}: use 'offpeak' or 'peak'")
-    for value, what in ((max_snap_m, "max_snap_m"), (road_access_kmh, "road_access_kmh")):
-        if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
-            raise InputError(f"{what} must be a positive number, got {value!r}")
+    minutes = check_number("minutes", minutes)  # type: ignore[assignment]
+    max_snap_m = check_number("max_snap_m", max_snap_m)  # type: ignore[assignment]
+    road_access_kmh = check_number("road_access_kmh", road_access_kmh)  # type: ignore[assignment]
     if len(centres) < 2:
         raise InputError("give at least two centres")
     notes: list[str] = []

@@ -1,6 +1,8 @@
 """The ``cztgeo`` command: a thin shell over the library.
 
-Exit codes: 0 success, 1 a check found something (encroachment), 2 bad input or failure.
+Exit codes: 0 clean, 1 a check found something (encroachment), 2 bad input (one line on
+stderr, nothing written), 3 internal error (a bug: never read as 0 or 1). Every command writes
+its files through :class:`cztgeo.io.Outputs`: all of them, or none.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,23 +22,93 @@ __all__ = ["main"]
 
 log = logging.getLogger("cztgeo")
 
-EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _one_line(text: object) -> str:
+    """Messages are one line whatever the data in them holds (newlines in names, ...)."""
+    return " ".join(str(text).split()) or "(no message)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit code 2 (subcommand parsers inherit it)."""
+
+    def error(self, message: str) -> Any:  # argparse's NoReturn
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
 
 
 def _float_list(text: str) -> list[float]:
     try:
-        return [float(t) for t in text.split(",") if t.strip()]
+        vals = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected numbers separated by commas, got {text!r}"
         ) from None
+    if not all(math.isfinite(v) for v in vals):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+    return vals
+
+
+def _minutes_list(text: str) -> list[float]:
+    vals = _float_list(text)
+    if not vals or any(v <= 0 for v in vals):
+        raise argparse.ArgumentTypeError(
+            f"minutes must be positive numbers like 15,30, got {text!r}"
+        )
+    return vals
+
+
+def _number(minimum: float, strict: bool) -> Callable[[str], float]:
+    rel = ">" if strict else ">="
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(v) or v < minimum or (strict and v == minimum):
+            raise argparse.ArgumentTypeError(
+                f"expected a finite number {rel} {minimum:g}, got {text!r}"
+            )
+        return v
+
+    return parse
+
+
+_positive = _number(0.0, strict=True)
+_non_negative = _number(0.0, strict=False)
 
 
 def _lonlat(text: str) -> tuple[float, float]:
     vals = _float_list(text)
     if len(vals) != 2:
         raise argparse.ArgumentTypeError(f"expected LON,LAT, got {text!r}")
-    return vals[0], vals[1]
+    lon, lat = vals
+    if abs(lat) > 90 and abs(lat) <= 180 and abs(lon) <= 90:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} looks like LAT,LON (latitude {lat:g} is beyond ±90): give LON,LAT, "
+            f"e.g. {lat:g},{lon:g}"
+        )
+    if abs(lon) > 180 or abs(lat) > 90:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not WGS84 LON,LAT (longitude ±180, latitude ±90)"
+        )
+    return lon, lat
+
+
+def _bbox(text: str) -> list[float]:
+    vals = _float_list(text)
+    if len(vals) != 4:
+        raise argparse.ArgumentTypeError(f"expected W,S,E,N, got {text!r}")
+    w, s_, e, n = vals
+    if not (-180 <= w < e <= 180 and -90 <= s_ < n <= 90):
+        raise argparse.ArgumentTypeError(f"expected W,S,E,N in degrees with W<E and S<N: {text!r}")
+    return vals
+
+
+def _file_inputs(*paths: Any) -> list[str]:
+    """The inputs a command reads (outputs may not overwrite them); basemap presets skipped."""
+    return [str(p) for p in paths if p and str(p) not in ("none", "osm", "amap", "tianditu")]
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -98,28 +171,41 @@ def _embedded_datasets(folder: Path) -> dict[str, str]:
 def cmd_boundaries(args: argparse.Namespace) -> int:
     from .boundaries import load_boundaries
 
-    return _write_or_print(load_boundaries(args.level), args.output, f"{args.level} boundaries")
+    return _write_or_print(
+        lambda: load_boundaries(args.level), args.output, f"{args.level} boundaries", "boundaries"
+    )
 
 
-def _write_or_print(gdf: Any, output: str | None, what: str) -> int:
-    """Write to ``output`` (format from the suffix), or print the attribute table."""
-    from .io import write_vector
+def _write_or_print(
+    load: Callable[[], Any], output: str | None, what: str, command: str, inputs: Any = ()
+) -> int:
+    """Write to ``output`` (format from the suffix, all or nothing), or print the table."""
+    from .io import Outputs, check_output_suffix, write_vector
 
-    if output:
-        write_vector(gdf, output)
-        print(f"wrote {len(gdf)} {what} to {output}")
-    else:
-        print(gdf.drop(columns="geometry").to_string(index=False))
+    if not output:
+        print(load().drop(columns="geometry").to_string(index=False))
+        return EXIT_OK
+    check_output_suffix(output)
+    with Outputs(command, inputs=inputs) as tx:
+        target = tx.file(output)  # refuses an output that is also an input, before any work
+        gdf = load()
+        write_vector(gdf, target)
+    print(f"wrote {len(gdf)} {what} to {output}")
     return EXIT_OK
 
 
 def cmd_green_heart(args: argparse.Namespace) -> int:
     from .greenheart import load_green_heart
 
-    gdf = load_green_heart(
-        args.file, version=args.version, crs=args.crs, zone_column=args.zone_column
+    return _write_or_print(
+        lambda: load_green_heart(
+            args.file, version=args.version, crs=args.crs, zone_column=args.zone_column
+        ),
+        args.output,
+        "green-heart zones",
+        "green-heart",
+        inputs=_file_inputs(args.file),
     )
-    return _write_or_print(gdf, args.output, "green-heart zones")
 
 
 def _check_map_path(path: str, basemap: Any) -> None:
@@ -142,6 +228,10 @@ def _write_map(layers: list[Any], path: str, *, basemap: Any, note: str, title: 
         maps.save_static(layers, path, title=title, note=note)
 
 
+def _maps_write(layers: list[Any], path: Any, **kw: Any) -> None:
+    _write_map(layers, str(path), **kw)
+
+
 def _network(args: argparse.Namespace, mode: str) -> Any:
     from .network import load_network
 
@@ -150,28 +240,31 @@ def _network(args: argparse.Namespace, mode: str) -> Any:
 
 def cmd_isochrones(args: argparse.Namespace) -> int:
     from . import maps
-    from .io import check_output_suffix, write_vector
+    from .io import Outputs, check_output_suffix, write_vector
     from .isochrones import isochrones
 
     check_output_suffix(args.output)
     if args.map:
         _check_map_path(args.map, args.basemap)
-    net = _network(args, args.mode)
-    gdf = isochrones(
-        net,
-        args.origin,
-        minutes=args.minutes,
-        access_m=args.access_m,
-        resolution_m=args.resolution_m,
-        style=args.style,
-        max_snap_m=args.max_snap_m,
-        local_kmh=args.local_kmh,
-    )
-    write_vector(gdf, args.output)
-    if args.map:
-        layers = [maps.network_layer(net), maps.isochrone_layer(gdf)]
-        note = "road network: COARSE SKELETON (major roads only)" if net.coarse else ""
-        _write_map(layers, args.map, basemap=args.basemap, note=note, title="isochrones")
+    with Outputs("isochrones", inputs=_file_inputs(args.network, args.basemap)) as tx:
+        target = tx.file(args.output)
+        map_target = tx.file(args.map) if args.map else None
+        net = _network(args, args.mode)
+        gdf = isochrones(
+            net,
+            args.origin,
+            minutes=args.minutes,
+            access_m=args.access_m,
+            resolution_m=args.resolution_m,
+            style=args.style,
+            max_snap_m=args.max_snap_m,
+            local_kmh=args.local_kmh,
+        )
+        write_vector(gdf, target)
+        if map_target is not None:
+            layers = [maps.network_layer(net), maps.isochrone_layer(gdf)]
+            note = "road network: COARSE SKELETON (major roads only)" if net.coarse else ""
+            _maps_write(layers, map_target, basemap=args.basemap, note=note, title="isochrones")
     coarse = "  [coarse skeleton: major roads only]" if net.coarse else ""
     areas = ", ".join(
         f"{m:g} min {a:,.1f} km²" for m, a in zip(gdf["minutes"], gdf["area_km2"], strict=True)
@@ -182,6 +275,7 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
 
 def _default_network(args: argparse.Namespace) -> tuple[Any, str]:
     """--network if given, else a fetched full OSM cache, else the embedded coarse skeleton."""
+    from .errors import DataSourceError
     from .network import load_network
     from .speeds import SpeedProfile
 
@@ -193,15 +287,70 @@ def _default_network(args: argparse.Namespace) -> tuple[Any, str]:
         ), "--network"
     fetched = Path(settings.cache_dir) / "czt_drive.cztnet"
     if fetched.exists():
-        return load_network(
-            fetched, mode="drive", settings=settings, profile=profile
-        ), f"fetched OSM cache {fetched}"
+        try:
+            return load_network(
+                fetched, mode="drive", settings=settings, profile=profile
+            ), f"fetched OSM cache {fetched}"
+        except DataSourceError as exc:  # a bad cache must not break every later run
+            print(
+                f"cztgeo: warning: ignoring the fetched cache ({_one_line(exc)}); using the "
+                "embedded skeleton; run 'cztgeo data fetch' again to rebuild it",
+                file=sys.stderr,
+            )
     return load_network(
         mode="drive", settings=settings, profile=profile
     ), "embedded coarse skeleton"
 
 
+def _check_scenario(links: Any) -> None:
+    """Refuse scenario links with unusable attributes (one line naming the row and column)."""
+    from .errors import InputError
+
+    problems = []
+    if "mode" in links and not links["mode"].isin(["drive", "rail"]).all():
+        bad = sorted({str(v) for v in links["mode"] if v not in ("drive", "rail")})[:3]
+        problems.append(f"mode must be 'drive' or 'rail', found {bad}")
+    for col, need in (("speed_kmh", "positive"), ("headway_minutes", "positive")):
+        if col not in links:
+            continue
+        vals = links[col]
+        num = vals.map(lambda v: _as_float(v))
+        bad_rows = [
+            i for i, (v, f) in enumerate(zip(vals, num, strict=True))
+            if v is not None and not (isinstance(v, float) and math.isnan(v))
+            and (f is None or not math.isfinite(f) or f <= 0)
+        ]  # fmt: skip
+        if bad_rows:
+            problems.append(
+                f"{col} must be a {need} number, found {vals.iloc[bad_rows[0]]!r} in row "
+                f"{bad_rows[0]}"
+            )
+    if problems:
+        raise InputError("scenario: " + "; ".join(problems))
+
+
+def _as_float(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
 def cmd_commute_circle(args: argparse.Namespace) -> int:
+    from .io import Outputs
+
+    inputs = _file_inputs(
+        args.network, args.scenario, args.rail_lines, args.gtfs, args.green_heart,
+        args.population, args.walk_network, args.basemap,
+    )  # fmt: skip
+    with Outputs("commute-circle", inputs=inputs) as tx:
+        return _commute_circle(args, tx.folder(args.out))
+
+
+def _commute_circle(args: argparse.Namespace, out: Path) -> int:
+    """The main job; ``out`` is the staging folder that becomes ``--out`` when all succeeded."""
     import json as _json
     import warnings
 
@@ -210,10 +359,9 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
     from .circle import apply_scenario, commute_circle, compare
     from .errors import DataSourceError
     from .greenheart import load_green_heart
-    from .io import atomic_path, read_vector, write_vector
+    from .io import atomic_path, read_vector, write_csv, write_vector
     from .rail import RailWarning, load_rail, read_gtfs
 
-    out = Path(args.out)
     maps.check_basemap(args.basemap, offline=args.offline)
     settings = _settings(args)
     net, which = _default_network(args)
@@ -244,6 +392,8 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
         _load(args.walk_network, mode="walk", settings=settings) if args.walk_network else None
     )
     scenario = read_vector(args.scenario) if args.scenario else None
+    if scenario is not None:
+        _check_scenario(scenario)
     kwargs: dict[str, Any] = {
         "minutes": args.minutes,
         "green_heart": gh,
@@ -261,16 +411,12 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
     if scenario is not None:
         sc = apply_scenario(net, rail, scenario)
         after = commute_circle(sc.net, sc.rail, **kwargs)
-    out.mkdir(parents=True, exist_ok=True)
     times = cc.times.copy()
     times.insert(0, "network", cc.network)
-    with atomic_path(out / "centre_times.csv") as tmp:
-        times.to_csv(tmp, index=False)
-    with atomic_path(out / "journeys.csv") as tmp:
-        cc.journeys.to_csv(tmp, index=False)
+    write_csv(times, out / "centre_times.csv")
+    write_csv(cc.journeys, out / "journeys.csv")
     if checks is not None:
-        with atomic_path(out / "validation.csv") as tmp:
-            checks.to_csv(tmp, index=False)
+        write_csv(checks, out / "validation.csv")
     write_vector(cc.reach, out / "reach.gpkg")
     write_vector(cc.overlap, out / "overlap.gpkg")
     summary: dict[str, Any] = {
@@ -297,11 +443,9 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
     }
     if after is not None:
         table, diff = compare(cc, after)
-        with atomic_path(out / "scenario_times.csv") as tmp:
-            table.to_csv(tmp, index=False)
+        write_csv(table, out / "scenario_times.csv")
         write_vector(diff, out / "scenario_gained.gpkg")
-        with atomic_path(out / "scenario_links.csv") as tmp:
-            sc.links.to_csv(tmp, index=False)
+        write_csv(sc.links, out / "scenario_links.csv")
         summary["scenario_links"] = sc.links.to_dict(orient="records")
     with atomic_path(out / "summary.json") as tmp:
         tmp.write_text(
@@ -371,7 +515,7 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
     for n in cc.notes:
         print(f"note: {n}")
     print(
-        f"\nwrote {out}/centre_times.csv, journeys.csv, validation.csv, reach.gpkg, "
+        f"\nwrote {args.out}/centre_times.csv, journeys.csv, validation.csv, reach.gpkg, "
         "overlap.gpkg, summary.json, map.html"
     )
     return EXIT_OK
@@ -379,20 +523,21 @@ def cmd_commute_circle(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when every comparable fact is within its tolerance, 1 when one is not."""
-    from .io import atomic_path
+    from .io import Outputs, write_csv
     from .rail import load_rail, read_gtfs
     from .validate import validate
 
-    net, which = _default_network(args)
-    rail = (
-        read_gtfs(args.gtfs)
-        if args.gtfs
-        else load_rail(args.rail_lines, settings=_settings(args), period=args.period)
-    )
-    table = validate(net, rail, period=args.period)
-    if args.output:
-        with atomic_path(Path(args.output)) as tmp:
-            table.to_csv(tmp, index=False)
+    with Outputs("validate", inputs=_file_inputs(args.network, args.rail_lines, args.gtfs)) as tx:
+        target = tx.file(args.output) if args.output else None
+        net, which = _default_network(args)
+        rail = (
+            read_gtfs(args.gtfs)
+            if args.gtfs
+            else load_rail(args.rail_lines, settings=_settings(args), period=args.period)
+        )
+        table = validate(net, rail, period=args.period)
+        if target is not None:
+            write_csv(table, target)
     print(f"road network: {net.source}{' (coarse skeleton)' if net.coarse else ''} [{which}]")
     print(f"transit: {rail.source}; period: {args.period}\n")
     view = table[["id", "what", "published", "unit", "model", "ratio", "status", "note"]]
@@ -453,6 +598,7 @@ def _layers_from_files(args: argparse.Namespace) -> list[Any]:
 
 def cmd_map(args: argparse.Namespace) -> int:
     from . import maps
+    from .io import Outputs
 
     maps.check_basemap(args.basemap, offline=args.offline, tianditu_token=args.tianditu_token)
     suffix = Path(args.out).suffix.lower()
@@ -460,21 +606,26 @@ def cmd_map(args: argparse.Namespace) -> int:
         from .errors import InputError
 
         raise InputError(f"cannot tell the map format from {args.out!r}: use .html, .png or .svg")
-    layers = _layers_from_files(args)
-    basemap = args.basemap
-    if suffix == ".html":
-        m = maps.build_map(layers, basemap=basemap, offline=args.offline, tianditu_token=args.tianditu_token,
-                           title=args.title or "cztgeo map")  # fmt: skip
-        maps.save_map(m, args.out, offline=args.offline)
-    elif suffix in (".png", ".svg"):
-        mb = basemap if basemap and str(basemap).lower().endswith(".mbtiles") else None
-        maps.save_static(
-            layers,
-            args.out,
-            title=args.title or "",
-            basemap=mb,
-            approval_number=args.approval_number,
-        )
+    inputs = _file_inputs(
+        args.network, args.isochrones, args.encroachment, args.green_heart, args.basemap
+    )
+    with Outputs("map", inputs=inputs) as tx:
+        target = tx.file(args.out)
+        layers = _layers_from_files(args)
+        basemap = args.basemap
+        if suffix == ".html":
+            m = maps.build_map(layers, basemap=basemap, offline=args.offline, tianditu_token=args.tianditu_token,
+                               title=args.title or "cztgeo map")  # fmt: skip
+            maps.save_map(m, target, offline=args.offline)
+        elif suffix in (".png", ".svg"):
+            mb = basemap if basemap and str(basemap).lower().endswith(".mbtiles") else None
+            maps.save_static(
+                layers,
+                target,
+                title=args.title or "",
+                basemap=mb,
+                approval_number=args.approval_number,
+            )
     print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.2f} MB, {len(layers)} layers)")
     return EXIT_OK
 
@@ -487,9 +638,19 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
     from .sources import DEFAULT_EXTRACT_URL, download
 
     settings = _settings(args)
+    if args.timeout_s:
+        settings = settings.with_(timeout_s=args.timeout_s)
     out_dir = Path(args.out or settings.cache_dir)
     url = args.url or DEFAULT_EXTRACT_URL
     pbf = out_dir / Path(url.split("?")[0]).name
+    if settings.offline:
+        from .errors import OfflineError
+
+        raise OfflineError("'data fetch' downloads OSM data but cztgeo is offline (--offline)")
+    if not url.lower().startswith(("http://", "https://")):
+        from .errors import InputError
+
+        raise InputError(f"cannot download {url!r}: only http(s) URLs are supported")
     bar = tqdm(total=None, unit="B", unit_scale=True, desc="download", disable=args.quiet)
 
     def progress(done: int, total: int | None) -> None:
@@ -524,16 +685,37 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_encroachment(args: argparse.Namespace) -> int:
-    import warnings
-
-    from .encroachment import EncroachmentWarning, encroaching, encroachment, write_report
-    from .greenheart import load_green_heart
-    from .io import read_vector
+    from .io import Outputs
 
     if args.map:
         _check_map_path(args.map, args.basemap)
+    inputs = _file_inputs(args.file, args.green_heart, args.reference, args.basemap)
+    with Outputs("encroachment", inputs=inputs) as tx:
+        out = tx.folder(args.out)  # refuses an --out holding an input, before any work
+        map_target = tx.file(args.map) if args.map else None
+        return _encroachment(args, out, map_target)
+
+
+def _encroachment(args: argparse.Namespace, out: Path, map_target: Path | None) -> int:
+    import warnings
+
+    from .encroachment import (
+        EncroachmentWarning,
+        check_zone_names,
+        encroaching,
+        encroachment,
+        write_report,
+    )
+    from .greenheart import load_green_heart
+    from .io import read_vector
+
     features = read_vector(args.file, crs=args.crs, to_wgs=False)
     gh = load_green_heart(args.green_heart, version=args.version, crs=args.green_heart_crs)
+    available = sorted(set(gh["zone"]))
+    if args.fail_on:
+        check_zone_names(args.fail_on, available, option="--fail-on")
+    if args.zones:
+        check_zone_names(args.zones, available, option="--zones")
     reference = read_vector(args.reference) if args.reference else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EncroachmentWarning)
@@ -547,15 +729,17 @@ def cmd_encroachment(args: argparse.Namespace) -> int:
             reference=reference,
         )
     for w in caught:
-        print(f"cztgeo encroachment: warning: {w.message}", file=sys.stderr)
-    paths = write_report(result, args.out, input_name=Path(args.file).name, fail_on=args.fail_on)
-    if args.map:
+        print(f"cztgeo encroachment: warning: {_one_line(w.message)}", file=sys.stderr)
+    for n in result.attrs.get("unchecked", []):
+        print(f"cztgeo encroachment: note: {_one_line(n)}", file=sys.stderr)
+    write_report(result, out, input_name=Path(args.file).name, fail_on=args.fail_on)
+    if map_target is not None:
         from . import maps
 
         layers = [maps.green_heart_layer(gh), maps.encroachment_layer(result)]
         note = "green heart: APPROXIMATE sketch" if result.attrs["approximate"] else ""
-        _write_map(
-            layers, args.map, basemap=args.basemap, note=note, title="green-heart encroachment"
+        _maps_write(
+            layers, map_target, basemap=args.basemap, note=note, title="green-heart encroachment"
         )
     bad = encroaching(result, args.fail_on)
     idc = result.attrs["id_column"]
@@ -567,7 +751,7 @@ def cmd_encroachment(args: argparse.Namespace) -> int:
     )
     print(
         f"{n_bad:,} of {result.attrs['n_features']:,} features encroach on the green heart; "
-        f"report in {paths['md']}{approx}"
+        f"report in {Path(args.out) / 'report.md'}{approx}"
     )
     return EXIT_FOUND if n_bad else EXIT_OK
 
@@ -588,7 +772,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cztgeo",
         description="Transport and greenbelt analysis for Changsha-Zhuzhou-Xiangtan (长株潭).",
     )
@@ -635,15 +819,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="WGS84; repeat for several origins",
     )
     p.add_argument(
-        "--minutes", type=_float_list, default=[15.0, 30.0], help="thresholds, e.g. 15,30"
+        "--minutes", type=_minutes_list, default=[15.0, 30.0], help="thresholds, e.g. 15,30"
     )
-    p.add_argument("--access-m", type=float, help="distance from a reached road that still counts")
-    p.add_argument("--resolution-m", type=float, help="grid cell size")
+    p.add_argument(
+        "--access-m", type=_positive, help="distance from a reached road that still counts"
+    )
+    p.add_argument("--resolution-m", type=_positive, help="grid cell size")
     p.add_argument("--style", default="network", choices=["network", "exact", "convex", "concave"])
-    p.add_argument("--max-snap-m", type=float, default=1000.0)
+    p.add_argument("--max-snap-m", type=_positive, default=1000.0)
     p.add_argument(
         "--local-kmh",
-        type=float,
+        type=_non_negative,
         help="speed on unmapped local streets (default 20 on a coarse network, else off; 0 = off)",
     )
     p.add_argument("--map", help="also write a map (.html, .png or .svg)")
@@ -658,7 +844,7 @@ def build_parser() -> argparse.ArgumentParser:
         "encroachment",
         help="which features intersect which green-heart zone (exit 1 if any encroaches)",
         description="Exit codes: 0 nothing encroaches (per --fail-on), 1 something does, "
-        "2 bad input.",
+        "2 bad input, 3 internal error.",
     )
     p.add_argument(
         "file", help="features: .gpkg .geojson .shp .parquet, or .csv with wkt or lon/lat"
@@ -674,9 +860,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id-column", help="column with unique feature ids")
     p.add_argument("--zones", nargs="+", help="check only these zones")
     p.add_argument(
-        "--tolerance-m", type=float, default=200.0, help="near band outside the boundary"
+        "--tolerance-m", type=_non_negative, default=200.0, help="near band outside the boundary"
     )
-    p.add_argument("--min-area-m2", type=float, default=1.0, help="smaller overlaps are slivers")
+    p.add_argument(
+        "--min-area-m2", type=_non_negative, default=1.0, help="smaller overlaps are slivers"
+    )
     p.add_argument(
         "--fail-on", nargs="+", metavar="ZONE", help="zones whose overlap fails (default: all)"
     )
@@ -701,10 +889,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario",
         help="GeoJSON of planned links (mode, name, speed_kmh, action, headway_minutes)",
     )
-    p.add_argument("--minutes", type=float, default=30.0)
+    p.add_argument("--minutes", type=_positive, default=30.0)
     p.add_argument(
         "--headway-min",
-        type=float,
+        type=_positive,
         help="rail headway for every line (default: the line file's sourced figures)",
     )
     p.add_argument("--rail-lines", help="line-definition JSON (default: embedded)")
@@ -769,33 +957,51 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--no-md5", action="store_true", help="do not look for URL.md5")
     f.add_argument("--out", help="folder for the download and caches (default: the cache dir)")
     f.add_argument("--modes", default="drive,walk,rail")
-    f.add_argument("--bbox", type=_float_list, help="clip to W,S,E,N instead of the metro area")
+    f.add_argument("--bbox", type=_bbox, help="clip to W,S,E,N instead of the metro area")
     f.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    f.add_argument(
+        "--timeout-s", type=_positive, help="network timeout (connect <= 10 s, read <= 60 s)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 clean, 1 found, 2 bad input, 3 bug)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2, one line already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not args.command:
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
     func = COMMANDS[args.command]
+    where = f"cztgeo {args.command}"
     try:
-        return func(args)
+        code = func(args)
     except CztgeoError as exc:
-        print(f"cztgeo {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{where}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:  # unwritable output folder, disk full, ...
-        print(
-            f"cztgeo {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}",
-            file=sys.stderr,
-        )
+        what = _one_line(f"{exc.strerror or exc}: {exc.filename or ''}")
+        print(f"{where}: error: {what}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("cztgeo: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: must never read as "clean" (0) or "found" (1)
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
+        print(
+            f"{where}: internal error: {type(exc).__name__}: {_one_line(exc)} (a cztgeo bug: "
+            "please report it; -v shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    return code if code in (EXIT_OK, EXIT_FOUND) else EXIT_INTERNAL

@@ -22,7 +22,13 @@ import shapely
 from .crs import METRIC_CRS, WGS84, gcj02_to_wgs84, normalize_crs, to_wgs84
 from .errors import CRSError, GeometryError, InputError
 
-__all__ = ["EncroachmentWarning", "GcjGuardResult", "encroachment", "gcj_guard"]
+__all__ = [
+    "EncroachmentWarning",
+    "GcjGuardResult",
+    "check_zone_names",
+    "encroachment",
+    "gcj_guard",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,7 @@ class GcjGuardResult:
     median_m_as_is: float
     median_m_if_gcj: float
     message: str = ""
+    checked: bool = True  #: False when too few vertices lie near any reference to judge
 
 
 def gcj_guard(
@@ -61,16 +68,26 @@ def gcj_guard(
     (default: the embedded OSM road skeleton, or e.g. an OSM road or building layer) as declared
     and after removing the GCJ-02 offset. If removing the offset brings them at least 40 % and
     80 m closer, the input is probably GCJ-02 (drawn on Amap/Tencent) mislabelled as WGS84.
+
+    Without a reference given, the embedded road skeleton **and** the county boundary lines
+    are used, and only vertices within 2 km of one of them count (a polygon far from every
+    road is judged on the boundary lines it follows). When fewer than 3 vertices are that
+    close, nothing can be judged: ``checked`` is False and ``message`` says so.
     """
     if reference is None:
+        from .boundaries import load_boundaries
         from .network import load_network
 
-        reference = load_network().edges()
+        edges = load_network().edges()[["geometry"]]
+        counties = load_boundaries("county")
+        lines = gpd.GeoDataFrame(geometry=counties.boundary.values, crs=counties.crs)
+        reference = pd.concat([to_wgs84(edges), to_wgs84(lines)], ignore_index=True)
+        reference = gpd.GeoDataFrame(reference, geometry="geometry", crs=WGS84)
     ref = to_wgs84(reference).to_crs(METRIC_CRS)
     ref_geom = shapely.union_all(ref.geometry.values)
     coords = shapely.get_coordinates(features_wgs84.geometry.values)
     if len(coords) == 0:
-        return GcjGuardResult(False, float("nan"), float("nan"))
+        return GcjGuardResult(False, float("nan"), float("nan"), checked=False)
     rng = np.random.default_rng(0)
     if len(coords) > sample:
         coords = coords[rng.choice(len(coords), sample, replace=False)]
@@ -79,8 +96,21 @@ def gcj_guard(
     wx, wy = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
     bx, by = tr.transform(wx, wy)
     shapely.prepare(ref_geom)
-    d_as_is = float(np.median(shapely.distance(ref_geom, shapely.points(ax, ay))))
-    d_gcj = float(np.median(shapely.distance(ref_geom, shapely.points(bx, by))))
+    da = shapely.distance(ref_geom, shapely.points(ax, ay))
+    dg = shapely.distance(ref_geom, shapely.points(bx, by))
+    near = np.minimum(da, dg) < 2000.0
+    if near.sum() < 3:
+        return GcjGuardResult(
+            False,
+            float(np.median(da)),
+            float(np.median(dg)),
+            "GCJ-02 guard: could not check the CRS: no feature lies within 2 km of a road or "
+            "boundary line of the reference; if the data were drawn on Amap/Tencent maps "
+            "declare --crs gcj02, or pass --reference with a denser OSM layer",
+            checked=False,
+        )
+    d_as_is = float(np.median(da[near]))
+    d_gcj = float(np.median(dg[near]))
     suspect = d_gcj < 0.6 * d_as_is and d_as_is - d_gcj > 80.0
     msg = ""
     if suspect:
@@ -104,6 +134,8 @@ class _Prepared:
 
 
 def _prepare(features: gpd.GeoDataFrame, crs: Any, id_column: str | None) -> _Prepared:
+    from .io import check_coordinates
+
     if not isinstance(features, gpd.GeoDataFrame):
         raise InputError("features must be a GeoDataFrame (read files with cztgeo.read_vector)")
     if len(features) == 0:
@@ -114,6 +146,8 @@ def _prepare(features: gpd.GeoDataFrame, crs: Any, id_column: str | None) -> _Pr
             "features have no CRS: declare it, e.g. crs='EPSG:4326', or crs='gcj02' / 'bd09' "
             "for data drawn on Amap / Baidu maps (CLI: --crs)"
         )
+    if id_column is not None and not isinstance(id_column, str):
+        raise InputError(f"id_column must be a column name, got {id_column!r}")
     # ids
     if id_column is None:
         id_column = next((c for c in _ID_CANDIDATES if c in features.columns), None)
@@ -144,6 +178,7 @@ def _prepare(features: gpd.GeoDataFrame, crs: Any, id_column: str | None) -> _Pr
         problems.append(f"{int(collections.sum())} geometry collections (ids {bad}): split them")
     if problems:
         raise GeometryError("; ".join(problems) + "; fix the input and run again")
+    check_coordinates(features, declared if crs is not None else None, what="features")
     notes: list[str] = []
     invalid = ~shapely.is_valid(geoms)
     gdf = features
@@ -219,31 +254,33 @@ def encroachment(
         ``geometry`` (the overlap; the feature itself for near/outside rows).
         ``attrs["notes"]`` lists repairs and warnings.
     """
-    from .greenheart import load_green_heart, normalize_zone
+    from .greenheart import load_green_heart
+    from .io import check_number
 
-    if not np.isfinite(tolerance_m) or tolerance_m < 0:
-        raise InputError(f"tolerance_m must be >= 0, got {tolerance_m!r}")
-    if not np.isfinite(min_area_m2) or min_area_m2 < 0:
-        raise InputError(f"min_area_m2 must be >= 0, got {min_area_m2!r}")
+    tolerance_m = check_number("tolerance_m", tolerance_m, strict=False)  # type: ignore[assignment]
+    min_area_m2 = check_number("min_area_m2", min_area_m2, strict=False)  # type: ignore[assignment]
     prep = _prepare(features, crs, id_column)
     gh = green_heart if green_heart is not None else load_green_heart()
+    if not isinstance(gh, gpd.GeoDataFrame) or "zone" not in gh:
+        raise InputError(
+            "green_heart must be a GeoDataFrame from load_green_heart (a 'zone' column)"
+        )
     gh = to_wgs84(gh)
+    available = sorted(set(gh["zone"]))
     if zones:
-        wanted = {normalize_zone(z) for z in zones}
-        unknown = wanted - set(gh["zone"])
-        if unknown:
-            raise InputError(
-                f"zones {sorted(unknown)} are not in the green-heart layer; "
-                f"it has {sorted(set(gh['zone']))}"
-            )
+        wanted = set(check_zone_names(zones, available, option="zones"))
         gh = gh[gh["zone"].isin(wanted)]
     notes = list(prep.notes)
+    unchecked: list[str] = []
     declared = normalize_crs(crs) if crs is not None else features.crs
     if guard and isinstance(declared, pyproj.CRS) and declared.is_geographic:
         res = gcj_guard(to_wgs84(prep.gdf), reference)
         if res.suspect:
             notes.append(res.message)
             warnings.warn(res.message, EncroachmentWarning, stacklevel=2)
+        elif not res.checked and res.message:
+            notes.append(res.message)
+            unchecked.append(res.message)
     if prep.notes:
         warnings.warn(
             f"{len(prep.notes)} invalid geometries repaired: " + "; ".join(prep.notes[:10]),
@@ -353,6 +390,8 @@ def encroachment(
         key=lambda s: s.map(order) if s.name == "status" else -s,
     ).reset_index(drop=True)
     out.attrs["notes"] = notes
+    out.attrs["unchecked"] = unchecked
+    out.attrs["zones"] = available
     out.attrs["approximate"] = bool(gh["approximate"].any()) if len(gh) else False
     out.attrs["n_features"] = len(geoms)
     out.attrs["id_column"] = prep.id_name
@@ -376,15 +415,61 @@ def summarize(result: gpd.GeoDataFrame) -> pd.DataFrame:
     return out.assign(_r=rank).sort_values(["zone", "_r"]).drop(columns="_r").reset_index(drop=True)
 
 
+def check_zone_names(names: Any, available: Any, *, option: str = "fail_on") -> list[str]:
+    """Canonical names of ``names``; refuses a name the green-heart layer does not have.
+
+    A gate on a zone that is not there would always pass: the unzoned sketch and misspelt
+    names are refused with the list of zones the layer has.
+
+    Raises
+    ------
+    InputError
+    """
+    from .greenheart import UNZONED, normalize_zone
+
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise InputError(f"{option} must be a list of zone names, got {names!r}")
+    have = sorted({str(z) for z in available})
+    wanted = [normalize_zone(z) for z in names]
+    if have == [UNZONED] and any(w != UNZONED for w in wanted):
+        raise InputError(
+            f"{option}: zones {list(names)} are not in the green-heart layer: it has no zones "
+            "(the approximate sketch is one unzoned polygon), so a zone gate cannot be checked; pass a zoned official "
+            "file (--green-heart FILE), or drop the option to gate on the whole green heart"
+        )
+    unknown = [n for n, w in zip(names, wanted, strict=True) if w not in have]
+    if unknown:
+        raise InputError(
+            f"{option}: zones {unknown} are not in the green-heart layer, which has {have}"
+        )
+    return wanted
+
+
 def encroaching(result: gpd.GeoDataFrame, fail_on: list[str] | None = None) -> gpd.GeoDataFrame:
     """Rows that count as encroachment: ``inside`` or ``partly`` in one of ``fail_on`` zones
-    (all zones when None). Slivers and near rows never count."""
-    from .greenheart import normalize_zone
+    (all zones when None). Slivers and near rows never count.
 
+    Raises
+    ------
+    InputError
+        A ``fail_on`` zone the green-heart layer of the result does not have.
+    """
     hit = result["status"].isin(["inside", "partly"])
     if fail_on:
-        hit &= result["zone"].isin({normalize_zone(z) for z in fail_on})
+        available = result.attrs.get("zones", sorted(set(result["zone"].dropna())))
+        hit &= result["zone"].isin(set(check_zone_names(fail_on, available)))
     return result[hit]
+
+
+def _md(value: Any) -> str:
+    """Text from data, safe in a Markdown table cell: HTML escaped, no newline, no pipe."""
+    import html
+
+    text = " ".join(str(value).split())
+    text = html.escape(text, quote=False)
+    for ch in ("\\", "|", "`", "*", "_", "[", "]", "#"):
+        text = text.replace(ch, "\\" + ch)
+    return text
 
 
 def write_report(
@@ -400,7 +485,7 @@ def write_report(
     import html
     from pathlib import Path
 
-    from .io import atomic_path, write_vector
+    from .io import atomic_path, write_csv, write_vector
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -413,9 +498,7 @@ def write_report(
     layer["geometry"] = layer.geometry.values
     paths["gpkg"] = write_vector(layer, out / "overlaps.gpkg")
     paths["geojson"] = write_vector(layer.to_crs(WGS84), out / "overlaps.geojson")
-    with atomic_path(out / "summary.csv") as tmp:
-        summary.to_csv(tmp, index=False)
-    paths["csv"] = out / "summary.csv"
+    paths["csv"] = write_csv(summary, out / "summary.csv")
 
     top = result[result["status"].isin(["inside", "partly"])].head(worst)
     warn = (
@@ -426,13 +509,13 @@ def write_report(
         else "Boundary: official file as supplied."
     )
     lines = [
-        f"# Green-heart encroachment check: {input_name}",
+        f"# Green-heart encroachment check: {_md(input_name)}",
         "",
         warn,
         "",
-        f"- boundary: {result.attrs.get('green_heart_source', '')}",
+        f"- boundary: {_md(result.attrs.get('green_heart_source', ''))}",
         f"- features checked: {result.attrs.get('n_features', 0):,}",
-        f"- encroaching (inside/partly{', zones ' + ', '.join(fail_on) if fail_on else ''}): "
+        f"- encroaching (inside/partly{', zones ' + _md(', '.join(fail_on)) if fail_on else ''}): "
         f"{bad[idc].nunique() if len(bad) else 0:,} features",
         "",
         "## Totals per zone",
@@ -442,24 +525,24 @@ def write_report(
     ]
     for _, r in summary.iterrows():
         lines.append(
-            f"| {r['zone']} | {r['status']} | {r['features']:,} | {r['overlap_area_m2']:,.1f} "
+            f"| {_md(r['zone'])} | {r['status']} | {r['features']:,} | {r['overlap_area_m2']:,.1f} "
             f"| {r['overlap_length_m']:,.1f} |"
         )
     lines += [
         "",
         f"## Worst cases (up to {worst})",
         "",
-        f"| {idc} | zone | status | overlap m² | overlap m | share of feature |",
+        f"| {_md(idc)} | zone | status | overlap m² | overlap m | share of feature |",
         "|---|---|---|---:|---:|---:|",
     ]
     for _, r in top.iterrows():
         lines.append(
-            f"| {r[idc]} | {r['zone']} | {r['status']} | {r['overlap_area_m2']:,.1f} | "
+            f"| {_md(r[idc])} | {_md(r['zone'])} | {r['status']} | {r['overlap_area_m2']:,.1f} | "
             f"{r['overlap_length_m']:,.1f} | {r['share_of_feature']:.1%} |"
         )
     notes = result.attrs.get("notes", [])
     if notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+        lines += ["", "## Notes", ""] + [f"- {_md(n)}" for n in notes]
     md = "\n".join(lines) + "\n"
     with atomic_path(out / "report.md") as tmp:
         tmp.write_text(md, encoding="utf-8")

@@ -14,7 +14,9 @@ __all__ = [
     "EmptyNetworkError",
     "GeometryError",
     "InputError",
+    "LimitError",
     "OfflineError",
+    "OutputError",
     "SnapError",
 ]
 
@@ -33,6 +35,15 @@ class CRSError(InputError):
 
 class GeometryError(InputError):
     """Empty, null or unusable geometries."""
+
+
+class OutputError(InputError):
+    """An output path that cannot be used: it is an input, or lies where the run would
+    replace an input."""
+
+
+class LimitError(InputError):
+    """An input larger than cztgeo will read (uncompressed size, rows, tiles)."""
 
 
 class SnapError(InputError):

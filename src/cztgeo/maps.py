@@ -5,7 +5,9 @@ PNG/SVG images for reports.
   (``django-js-lib-leaflet``, Leaflet 1.9.4); no CDN is used. With ``offline=True`` any remote
   request (a web tile basemap) is refused, and a local MBTiles basemap is embedded instead.
 * GCJ-02 basemaps (Amap-style tiles) get the overlays shifted into GCJ-02 so they line up.
-* Every text shown in tooltips, popups and legends is HTML-escaped.
+* Every text shown in tooltips, popups and legends is HTML-escaped; data reach the page's
+  scripts only JSON-encoded with ``<``, ``>``, ``&`` escaped (``\u003c``...), and no template
+  source is ever built from data (MBTiles metadata are validated, never pasted).
 * Geometries are simplified to the display scale and coordinates rounded, to keep pages small.
 """
 
@@ -15,6 +17,7 @@ import base64
 import html
 import importlib.resources
 import json
+import math
 import os
 import re
 import sqlite3
@@ -107,6 +110,47 @@ class Layer:
     show: bool = True
 
 
+#: MBTiles limits: tile formats a browser shows, zoom range, and what is embedded in a page.
+MBTILES_FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg", "webp": "webp"}
+MBTILES_MAX_TILES = 20_000
+MBTILES_MAX_BYTES = 200_000_000
+
+
+def _js(value: Any) -> str:
+    """JSON for inside a ``<script>``: ``<``, ``>``, ``&``, U+2028/9 escaped, so no data can
+    close the script or start a comment."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):  # fmt: skip
+        text = text.replace(ch, esc)
+    return text
+
+
+def _text(value: Any) -> str:
+    """Data as HTML text that is also inert inside a JavaScript template literal and a Jinja
+    template (folium renders tooltips in backticks)."""
+    out = html.escape(str(value))
+    for ch, ent in (("`", "&#96;"), ("$", "&#36;"), ("\\", "&#92;"), ("{", "&#123;"), ("}", "&#125;")):  # fmt: skip
+        out = out.replace(ch, ent)
+    return out
+
+
+def _raw_element(markup: str) -> Any:
+    """A folium element that outputs ``markup`` as is (``folium.Element(text)`` would compile
+    the text as a Jinja template: data in it could run code)."""
+    from branca.element import Element
+    from jinja2 import Template
+
+    class _Raw(Element):  # type: ignore[misc]
+        _template = Template("{{ this.markup }}")
+
+        def __init__(self, text: str) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self.markup = text
+
+    return _Raw(markup)
+
+
 def _round_coords(geoms: np.ndarray, decimals: int) -> Any:
     return shapely.transform(geoms, lambda c: np.round(c, decimals))
 
@@ -134,9 +178,16 @@ def _clean_gdf(gdf: gpd.GeoDataFrame, fields: Sequence[str], simplify_m: float, 
             elif isinstance(v, (int, np.integer)):
                 p[str(k)] = int(v)
             else:
-                p[str(k)] = html.escape(str(v))
+                p[str(k)] = _text(v)
         feats.append(
-            {"type": "Feature", "properties": p, "geometry": shapely.geometry.mapping(geoms[i])}
+            {
+                "type": "Feature",
+                # an explicit id: folium otherwise picks a property *name* as the identifier
+                # and pastes it into the page's JavaScript
+                "id": int(i),
+                "properties": p,
+                "geometry": shapely.geometry.mapping(geoms[i]),
+            }
         )
     return {"type": "FeatureCollection", "features": feats}
 
@@ -161,29 +212,100 @@ def _legend_html(entries: list[tuple[str, dict[str, str]]], note: str) -> str:
     )
 
 
+def _mbtiles_meta_int(meta: dict[str, Any], key: str, default: int, name: str) -> int:
+    raw = meta.get(key, default)
+    try:
+        v = float(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: metadata {key} {str(raw)[:40]!r} is not a number") from None
+    if not math.isfinite(v) or v != int(v) or not 0 <= v <= 24:
+        raise InputError(f"{name}: metadata {key} {str(raw)[:40]!r} is not a zoom level 0-24")
+    return int(v)
+
+
 def _mbtiles(path: Path) -> dict[str, Any]:
+    """Tiles and validated metadata of an MBTiles file (format, zooms, bounds checked)."""
+    name = path.name
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        meta = dict(con.execute("select name, value from metadata").fetchall())
-        rows = con.execute(
-            "select zoom_level, tile_column, tile_row, tile_data from tiles"
-        ).fetchall()
-        con.close()
+        try:
+            meta = {str(k): v for k, v in con.execute("select name, value from metadata")}
+            n_tiles, n_bytes = con.execute(
+                "select count(*), coalesce(sum(length(tile_data)), 0) from tiles"
+            ).fetchone()
+            if n_tiles > MBTILES_MAX_TILES or n_bytes > MBTILES_MAX_BYTES:
+                from .errors import LimitError
+
+                raise LimitError(
+                    f"{name}: {n_tiles:,} tiles / {n_bytes / 1e6:,.0f} MB is more than an HTML "
+                    f"page can embed ({MBTILES_MAX_TILES:,} tiles, "
+                    f"{MBTILES_MAX_BYTES / 1e6:,.0f} MB): cut the zoom range or the area"
+                )
+            rows = con.execute(
+                "select zoom_level, tile_column, tile_row, tile_data from tiles"
+            ).fetchall()
+        finally:
+            con.close()
     except sqlite3.Error as exc:
-        raise InputError(f"{path.name}: not a readable MBTiles file ({exc})") from None
-    fmt = meta.get("format", "png")
+        raise InputError(f"{name}: not a readable MBTiles file ({exc})") from None
+    raw_fmt = str(meta.get("format", "png")).strip().lower()
+    if raw_fmt not in MBTILES_FORMATS:
+        raise InputError(
+            f"{name}: tile format {str(meta.get('format'))[:40]!r} is not one of "
+            f"{sorted(MBTILES_FORMATS)}; only raster MBTiles can be a basemap"
+        )
+    fmt = MBTILES_FORMATS[raw_fmt]
+    if not rows:
+        raise InputError(f"{name}: the MBTiles file has no tiles")
     tiles = {}
+    zooms = []
+    tx_min, tx_max, ty_min, ty_max = math.inf, -math.inf, math.inf, -math.inf
     for z, x, y_tms, data in rows:
+        if not all(isinstance(v, int) for v in (z, x, y_tms)) or not 0 <= z <= 24:
+            raise InputError(f"{name}: a tile has an invalid address {(z, x, y_tms)!r}")
+        if not (0 <= x < (1 << z) and 0 <= y_tms < (1 << z)):
+            raise InputError(f"{name}: tile {(z, x, y_tms)!r} lies outside its zoom level")
+        if not isinstance(data, bytes):
+            raise InputError(f"{name}: tile {(z, x, y_tms)!r} holds no image data")
         y = (1 << z) - 1 - y_tms  # MBTiles rows are TMS (south-up)
         tiles[f"{z}/{x}/{y}"] = f"data:image/{fmt};base64," + base64.b64encode(data).decode()
-    zooms = [r[0] for r in rows]
+        zooms.append(z)
+        scale = 1.0 / (1 << z)
+        tx_min, tx_max = min(tx_min, x * scale), max(tx_max, (x + 1) * scale)
+        ty_min, ty_max = min(ty_min, y * scale), max(ty_max, (y + 1) * scale)
+    minzoom = _mbtiles_meta_int(meta, "minzoom", min(zooms), name)
+    maxzoom = _mbtiles_meta_int(meta, "maxzoom", max(zooms), name)
+    if minzoom > maxzoom:
+        raise InputError(f"{name}: metadata minzoom {minzoom} is above maxzoom {maxzoom}")
+
+    def lat(t: float) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * t))))
+
+    if "bounds" in meta:
+        try:
+            bounds = [float(v) for v in str(meta["bounds"]).split(",")]
+        except ValueError:
+            bounds = []
+        w, s_, e, n = bounds if len(bounds) == 4 else (math.nan,) * 4
+        if not (
+            all(math.isfinite(v) for v in (w, s_, e, n))
+            and -180 <= w < e <= 180
+            and -85.06 <= s_ < n <= 85.06
+        ):
+            raise InputError(
+                f"{name}: metadata bounds {str(meta['bounds'])[:60]!r} are not W,S,E,N in "
+                "degrees (W<E, S<N)"
+            )
+    else:  # no bounds: the extent of the tiles, never the whole world
+        w, e = tx_min * 360.0 - 180.0, tx_max * 360.0 - 180.0
+        s_, n = lat(ty_max), lat(ty_min)
     return {
         "tiles": tiles,
-        "minzoom": int(meta.get("minzoom", min(zooms))),
-        "maxzoom": int(meta.get("maxzoom", max(zooms))),
-        "bounds": [float(v) for v in meta.get("bounds", "-180,-85,180,85").split(",")],
-        "attribution": meta.get("attribution", "© OpenStreetMap contributors"),
-        "name": meta.get("name", path.stem),
+        "minzoom": minzoom,
+        "maxzoom": maxzoom,
+        "bounds": [w, s_, e, n],
+        "attribution": str(meta.get("attribution", "© OpenStreetMap contributors"))[:500],
+        "name": str(meta.get("name", path.stem))[:200],
     }
 
 
@@ -191,25 +313,32 @@ def _mbtiles_element(m: folium.Map, info: dict[str, Any]) -> None:
     from branca.element import MacroElement
     from jinja2 import Template
 
-    payload = json.dumps(info["tiles"])
     w, s, e, n = info["bounds"]
+    options = {
+        "minZoom": 0,
+        "maxNativeZoom": int(info["maxzoom"]),
+        "minNativeZoom": int(info["minzoom"]),
+        "attribution": html.escape(info["attribution"]),
+    }
 
     class _MB(MacroElement):  # type: ignore[misc]
+        # a fixed template: the data enter as JSON values (this.*), never as template source
         _template = Template(
             "{% macro script(this, kwargs) %}"
-            "(function(){var tiles=" + payload + ";"
+            "(function(){var tiles={{ this.tiles_js }};var o={{ this.options_js }};"
             "var MB=L.GridLayer.extend({createTile:function(c){var img=document.createElement('img');"
             "var k=c.z+'/'+c.x+'/'+c.y;if(tiles[k]){img.src=tiles[k];}img.alt='';return img;}});"
-            "new MB({minZoom:0,maxNativeZoom:"
-            + str(info["maxzoom"])
-            + ",minNativeZoom:"
-            + str(info["minzoom"])
-            + ","
-            f"bounds:L.latLngBounds([{s},{w}],[{n},{e}]),"
-            "attribution:" + json.dumps(html.escape(info["attribution"])) + "})"
-            ".addTo({{ this._parent.get_name() }});})();"
+            "o.bounds=L.latLngBounds({{ this.sw_js }},{{ this.ne_js }});"
+            "new MB(o).addTo({{ this._parent.get_name() }});})();"
             "{% endmacro %}"
         )
+
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self.tiles_js = _js(info["tiles"])
+            self.options_js = _js(options)
+            self.sw_js = _js([float(s), float(w)])
+            self.ne_js = _js([float(n), float(e)])
 
     m.add_child(_MB())  # type: ignore[no-untyped-call]
 
@@ -278,7 +407,7 @@ def build_map(
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
     if title:
         root: Any = m.get_root()
-        root.header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
+        root.header.add_child(_raw_element(f"<title>{html.escape(title)}</title>"))
     base = "none" if basemap is None else basemap
     if isinstance(base, (str, os.PathLike)) and str(base).lower().endswith(".mbtiles"):
         _mbtiles_element(m, _mbtiles(Path(base)))
@@ -317,7 +446,7 @@ def build_map(
                           decimals, shift)  # fmt: skip
         if not data["features"]:  # e.g. an empty overlap: nothing to draw
             continue
-        colours = {html.escape(str(k)): v for k, v in (layer.colours or {}).items()}
+        colours = {_text(k): v for k, v in (layer.colours or {}).items()}
         default = layer.colour or "#3388ff"
 
         def style(feature: dict[str, Any], _c: dict[str, str] = colours, _d: str = default,
@@ -335,12 +464,21 @@ def build_map(
             for f in data["features"]:
                 lon, lat = f["geometry"]["coordinates"][:2]
                 tip = "<br>".join(
-                    f"{html.escape(k)}: {v}" for k, v in f["properties"].items() if k in fields
+                    f"{_text(k)}: {_text(v) if not isinstance(v, str) else v}"
+                    for k, v in f["properties"].items()
+                    if k in fields
                 )
                 folium.CircleMarker([lat, lon], radius=5, color=style(f)["color"], fill=True,
                                     fill_opacity=0.9, tooltip=tip or None).add_to(group)  # fmt: skip
         else:
-            tooltip = folium.GeoJsonTooltip(fields=fields, sticky=False) if fields else None
+            present = [f for f in fields if f in layer.gdf.columns]
+            tooltip = (
+                folium.GeoJsonTooltip(
+                    fields=present, aliases=[_text(f) for f in present], sticky=False
+                )
+                if present
+                else None
+            )
             folium.GeoJson(
                 data, name=html.escape(layer.name), style_function=style, tooltip=tooltip
             ).add_to(group)
@@ -362,7 +500,7 @@ def build_map(
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     if legend or note:
         page_root: Any = m.get_root()
-        page_root.html.add_child(folium.Element(_legend_html(legend, note)))
+        page_root.html.add_child(_raw_element(_legend_html(legend, note)))
     return m
 
 
@@ -385,7 +523,23 @@ def green_heart_layer(gdf: gpd.GeoDataFrame) -> Layer:
                  weight=1.5, fill_opacity=0.35, legend=legend)  # fmt: skip
 
 
+def _require(gdf: Any, columns: Sequence[str], what: str) -> None:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(f"{what}: expected a GeoDataFrame, got {type(gdf).__name__}")
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:
+        raise InputError(
+            f"{what}: no column {missing[0]!r}; use a file written by cztgeo (columns found: "
+            f"{[str(c) for c in gdf.columns][:8]})"
+        )
+
+
 def isochrone_layer(gdf: gpd.GeoDataFrame, name: str = "isochrones") -> Layer:
+    _require(gdf, ["minutes"], "isochrone layer")
+    minutes = pd.to_numeric(gdf["minutes"], errors="coerce")
+    if minutes.isna().any() or not np.isfinite(minutes).all() or (minutes <= 0).any():
+        raise InputError("isochrone layer: column 'minutes' must hold positive numbers")
+    gdf = gdf.assign(minutes=minutes.astype(float))
     mins = sorted(set(gdf["minutes"]))
     cols = {
         m: ISO_COLOURS[
@@ -429,6 +583,7 @@ def stations_layer(gdf: gpd.GeoDataFrame, name: str = "rail stations") -> Layer:
 
 
 def encroachment_layer(result: gpd.GeoDataFrame) -> Layer:
+    _require(result, ["status"], "encroachment layer")
     idc = result.attrs.get("id_column", result.columns[0])
     present = [s for s in STATUS_COLOURS if s in set(result["status"])]
     return Layer(result, "encroachment findings", colour_by="status", colours=STATUS_COLOURS,

@@ -245,8 +245,16 @@ class Network:
             )
         }
         out = Path(path)
-        with atomic_path(out) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+        with atomic_path(out) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(
+                    fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays
+                )
+                fh.flush()
+                os.fsync(fh.fileno())  # complete on disk before the rename makes it visible
+            from .io import _fault
+
+            _fault("cache-written")
         return out
 
 
@@ -259,25 +267,29 @@ def read_network_cache(path: str | os.PathLike[str]) -> Network:
         If the file is truncated, corrupt or of another format version.
     """
     p = Path(path)
+    if not p.exists():
+        raise InputError(f"network cache not found: {str(p)!r}")
     try:
+        _check_npz_members(p)
         with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             meta = json.loads(bytes(z["meta"]).decode())
             arrays = {k: z[k] for k in z.files if k != "meta"}
-    except FileNotFoundError:
-        raise InputError(f"network cache not found: {str(p)!r}") from None
+    except DataSourceError:
+        raise
     except Exception as exc:
         raise DataSourceError(
             f"{p.name}: corrupt or truncated network cache ({type(exc).__name__}); delete it "
             "and build it again from the OSM file"
         ) from None
-    if meta.get("format") != CACHE_FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else None
         raise DataSourceError(
-            f"{p.name}: network cache format {meta.get('format')} is not {CACHE_FORMAT}; "
+            f"{p.name}: network cache format {got!r} is not {CACHE_FORMAT}; "
             "rebuild it from the OSM file"
         )
-    n = arrays["lon"].shape[0]
-    if arrays["indptr"].shape[0] != n + 1 or arrays["indptr"][-1] != arrays["head"].shape[0]:
-        raise DataSourceError(f"{p.name}: inconsistent network cache; rebuild it")
+    problem = _cache_problem(meta, arrays)
+    if problem:
+        raise DataSourceError(f"{p.name}: invalid network cache ({problem}); rebuild it")
     return Network(
         kinds=tuple(meta["kinds"]),
         mode=meta["mode"],
@@ -288,6 +300,96 @@ def read_network_cache(path: str | os.PathLike[str]) -> Network:
         stations=meta.get("stations", {}),
         **arrays,
     )
+
+
+_CACHE_ARRAYS = {  # name: (dtype kinds allowed, length: "n" nodes, "m" arcs, "n+1")
+    "lon": ("f", "n"),
+    "lat": ("f", "n"),
+    "x": ("f", "n"),
+    "y": ("f", "n"),
+    "node_id": ("iu", "n"),
+    "indptr": ("iu", "n+1"),
+    "head": ("iu", "m"),
+    "time_s": ("f", "m"),
+    "length_m": ("f", "m"),
+    "kind": ("iu", "m"),
+}
+
+
+def _check_npz_members(p: Path) -> None:
+    """Refuse, before numpy allocates anything, a cache whose members claim more data than the
+    file holds (a crafted header could ask for terabytes) or hold objects."""
+    import zipfile
+
+    size = p.stat().st_size
+    try:
+        with zipfile.ZipFile(p) as zf:
+            for info in zf.infolist():
+                if info.file_size > 2 * size + (1 << 20):
+                    raise DataSourceError(
+                        f"{p.name}: member {info.filename!r} claims {info.file_size:,} bytes in a "
+                        f"{size:,}-byte file; rebuild the cache"
+                    )
+                if not info.filename.endswith(".npy"):
+                    continue
+                with zf.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+                    else:
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+                count = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
+                if dtype.hasobject or count * dtype.itemsize > info.file_size:
+                    raise DataSourceError(
+                        f"{p.name}: member {info.filename!r} header does not match its data; "
+                        "rebuild the cache"
+                    )
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise DataSourceError(
+            f"{p.name}: corrupt or truncated network cache ({type(exc).__name__}); delete it "
+            "and build it again from the OSM file"
+        ) from None
+
+
+def _cache_problem(meta: dict[str, Any], arrays: dict[str, Any]) -> str:
+    """What is wrong with a loaded cache (empty string when it is sound)."""
+    missing = [k for k in _CACHE_ARRAYS if k not in arrays]
+    if missing:
+        return f"arrays {missing} missing"
+    for key, typ in (("kinds", list), ("mode", str), ("crs", str), ("source", str)):
+        if not isinstance(meta.get(key), typ):
+            return f"metadata {key!r} missing or of the wrong type"
+    if meta["mode"] not in MODES or not all(isinstance(k, str) for k in meta["kinds"]):
+        return "metadata mode/kinds invalid"
+    if not isinstance(meta.get("stations", {}), dict):
+        return "metadata stations invalid"
+    n = arrays["lon"].shape[0] if arrays["lon"].ndim == 1 else -1
+    m = arrays["head"].shape[0] if arrays["head"].ndim == 1 else -1
+    sizes = {"n": n, "m": m, "n+1": n + 1}
+    for name, (kinds, length) in _CACHE_ARRAYS.items():
+        a = arrays[name]
+        if a.ndim != 1 or a.dtype.kind not in kinds or a.shape[0] != sizes[length]:
+            return f"array {name!r} has shape {a.shape} and dtype {a.dtype}"
+    indptr, head = arrays["indptr"], arrays["head"]
+    if n < 1 or indptr[0] != 0 or indptr[-1] != m or (np.diff(indptr) < 0).any():
+        return "arc index (indptr) inconsistent"
+    if m and (head.min() < 0 or head.max() >= n):
+        return "arc heads outside the node range"
+    kind = arrays["kind"]
+    if m and (kind.min() < 0 or kind.max() >= len(meta["kinds"])):
+        return "arc classes outside the class list"
+    for name in ("time_s", "length_m"):
+        v = arrays[name]
+        if not np.isfinite(v).all() or (v < 0).any():
+            return f"{name} not finite and non-negative"
+    lon, lat = arrays["lon"], arrays["lat"]
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+        return "node coordinates not finite"
+    if (np.abs(lon) > 180).any() or (np.abs(lat) > 90).any():
+        return "node coordinates out of range"
+    if not (np.isfinite(arrays["x"]).all() and np.isfinite(arrays["y"]).all()):
+        return "metric node coordinates not finite"
+    return ""
 
 
 # ---------------------------------------------------------------------- building
@@ -636,7 +738,7 @@ def _read_osm(path: Path, mode: str, profile: SpeedProfile, context: Any) -> Net
                     tags.get("highspeed") == "yes",
                 )
             )
-    except (RuntimeError, ValueError, OSError) as exc:
+    except (RuntimeError, ValueError, OSError, osmium.InvalidLocationError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataSourceError(
             f"{path.name}: cannot read it as OSM data ({msg}); is the file truncated or corrupt?"
@@ -1013,7 +1115,7 @@ def load_network(
                 net = read_network_cache(cache_file)
                 log.info("network cache hit: %s", cache_file)
                 return net
-            except DataSourceError as exc:
+            except (DataSourceError, InputError) as exc:  # rebuilt below
                 log.warning("discarding bad cache %s: %s", cache_file, exc)
                 cache_file.unlink(missing_ok=True)
     net = _read_osm(path, mode, profile, context)

@@ -117,6 +117,9 @@ def snap_points(net: Network, points: Any, *, max_snap_m: float = DEFAULT_MAX_SN
     SnapError
         If any point is farther than ``max_snap_m`` from the network (all such points listed).
     """
+    from .io import check_number
+
+    check_number("max_snap_m", max_snap_m)
     lonlat = as_lonlat(points)
     x, y = project(net, lonlat)
     tree = _arc_tree(net)
@@ -155,6 +158,9 @@ def _source_arcs(
     net: Network, snap: Snap, access_kmh: float
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Targets and costs (s) from a virtual source to the end nodes of each origin's arc."""
+    from .io import check_number
+
+    check_number("access_kmh", access_kmh)
     access = snap.distance_m / (access_kmh / 3.6)
     arc = snap.arc
     targets = [net.head[arc].astype(np.int64)]

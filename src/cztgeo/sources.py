@@ -102,6 +102,15 @@ def _online(settings: Settings, host: str = "overpass-api.de") -> bool:
     return True
 
 
+def _timeouts(settings: Settings) -> tuple[float, float]:
+    """(connect, read) timeouts: a server that accepts and never answers fails within the read
+    timeout (a silent socket), not after the whole ``timeout_s``."""
+    total = float(settings.timeout_s)
+    if not total > 0 or total != total:
+        raise InputError(f"timeout_s must be a positive number, got {settings.timeout_s!r}")
+    return min(10.0, total), min(60.0, total)
+
+
 def download(
     url: str,
     dest: str | os.PathLike[str],
@@ -138,8 +147,9 @@ def download(
         raise InputError(f"cannot download {url!r}: only http(s) URLs are supported")
     out = Path(dest)
     h256, hmd5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+    timeout = _timeouts(settings)
     try:
-        with requests.get(url, stream=True, timeout=settings.timeout_s) as resp:
+        with requests.get(url, stream=True, timeout=timeout) as resp:
             if resp.status_code != 200:
                 raise DataSourceError(f"download of {url} failed: HTTP {resp.status_code}")
             total = int(resp.headers.get("Content-Length", 0)) or None
@@ -162,7 +172,7 @@ def download(
                         f"checksum mismatch for {url}: sha256 {h256.hexdigest()} != {sha256}"
                     )
                 if md5_url:
-                    r = requests.get(md5_url, timeout=settings.timeout_s)
+                    r = requests.get(md5_url, timeout=timeout)
                     if r.status_code == 200:
                         want = r.text.split()[0].strip().lower() if r.text.strip() else ""
                         if want and want != hmd5.hexdigest():
