@@ -43,6 +43,7 @@ __all__ = [
     "check_coordinates",
     "check_number",
     "csv_safe",
+    "read_json",
     "read_vector",
     "write_csv",
     "write_vector",
@@ -65,6 +66,19 @@ _JOURNAL = ".journal"
 
 
 # ---------------------------------------------------------------- checks of numbers
+
+
+def read_json(path: str | os.PathLike[str], what: str) -> Any:
+    """A UTF-8 JSON file, or InputError naming ``what`` and the fault."""
+    p = Path(path)
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{what} not found: {str(p)!r}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p.name}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except (UnicodeDecodeError, IsADirectoryError) as exc:
+        raise InputError(f"{p.name}: not a UTF-8 JSON file ({type(exc).__name__})") from None
 
 
 def check_number(

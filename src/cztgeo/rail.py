@@ -15,7 +15,6 @@ marked as an assumption.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import os
 import warnings
@@ -33,7 +32,7 @@ from scipy.sparse import csgraph
 
 from .crs import METRIC_CRS, WGS84, reproject_geometry, transformer
 from .errors import DataSourceError, InputError, LimitError
-from .io import check_number
+from .io import check_number, read_json
 from .settings import Settings, embedded_data_dir
 
 if TYPE_CHECKING:
@@ -287,12 +286,7 @@ def load_rail(
     settings = settings or Settings()
     embedded = path is None
     p = Path(path) if path is not None else embedded_data_dir() / EMBEDDED_TRANSIT
-    try:
-        spec = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"rail line file not found: {str(p)!r}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p.name}: not valid JSON ({exc})") from None
+    spec = read_json(p, "rail line file")
     if not isinstance(spec, dict) or not isinstance(spec.get("lines"), list) or not spec["lines"]:
         raise InputError(
             f"{p.name}: no 'lines' list: see the embedded czt_transit.json for the format"

@@ -16,7 +16,6 @@ given networks and returns one row per fact with the ratio and a status:
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,13 +42,10 @@ COLUMNS = [
 
 def load_reference_facts(path: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
     """The reference facts (default: the embedded file)."""
+    from .io import read_json
+
     p = Path(path) if path is not None else embedded_data_dir() / FACTS_FILE
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"reference facts file not found: {str(p)!r}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p.name}: not valid JSON ({exc})") from None
+    doc = read_json(p, "reference facts file")
     facts = doc.get("facts") if isinstance(doc, dict) else None
     if not isinstance(facts, list):
         raise InputError(f"{p.name}: no 'facts' list")
