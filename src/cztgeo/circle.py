@@ -351,10 +351,7 @@ def commute_circle(
         taxi_a = travel_time_matrix(net, pts, stations, max_snap_m=far, access_kmh=road_access_kmh)
         taxi_e = travel_time_matrix(net, stations, pts, max_snap_m=far, access_kmh=road_access_kmh)
         sx, sy = rail.stop_xy
-        to_m = transformer(WGS84, METRIC_CRS)
-        px, py = (np.asarray(v) for v in to_m.transform([p[0] for p in pts], [p[1] for p in pts]))
-        dist = np.hypot(sx[None, :] - px[:, None], sy[None, :] - py[:, None])
-        walk = dist * rail.detour / (rail.walk_kmh / 3.6) / 60.0
+        walk = rail.walk_minutes(pts)
         taxi_acc = taxi_a.to_numpy() + rail.taxi_overhead_minutes
         taxi_egr = taxi_e.to_numpy() + rail.taxi_overhead_minutes
         acc = np.minimum(walk, taxi_acc)

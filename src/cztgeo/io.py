@@ -43,6 +43,7 @@ __all__ = [
     "check_coordinates",
     "check_number",
     "csv_safe",
+    "file_sha256",
     "read_json",
     "read_vector",
     "write_csv",
@@ -202,7 +203,8 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(res == 0)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file, read in 1 MB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -312,7 +314,7 @@ class Outputs:
         from . import __version__
 
         files = {
-            str(q.relative_to(stage)): {"bytes": q.stat().st_size, "sha256": _sha256(q)}
+            str(q.relative_to(stage)): {"bytes": q.stat().st_size, "sha256": file_sha256(q)}
             for q in sorted(stage.rglob("*"))
             if q.is_file() and q.name != MANIFEST
         }

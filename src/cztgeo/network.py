@@ -23,7 +23,7 @@ import pyproj
 
 from .crs import utm_crs_for
 from .errors import DataSourceError, EmptyNetworkError, InputError
-from .io import atomic_path
+from .io import atomic_path, file_sha256
 from .settings import Settings, embedded_data_dir
 from .speeds import BIKE_KMH, HIGHSPEED_KMH, RAIL_KMH, WALK_KMH, SpeedProfile
 
@@ -996,14 +996,6 @@ def from_networkx(
 # ---------------------------------------------------------------------- entry point
 
 
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _cache_key(digest: str, mode: str, profile: SpeedProfile, context: Any) -> str:
     ctx = (
         context if isinstance(context, str) else f"geom:{getattr(context, 'wkb_hex', id(context))}"
@@ -1108,7 +1100,7 @@ def load_network(
         raise DataSourceError(f"{path.name}: the file is empty")
     cache_file = None
     if cache:
-        key = _cache_key(_file_digest(path), mode, profile, context)
+        key = _cache_key(file_sha256(path), mode, profile, context)
         cache_file = Path(settings.cache_dir) / f"{path.name}.{mode}.{key}{CACHE_SUFFIX}"
         if cache_file.exists():
             try:

@@ -114,6 +114,16 @@ class TransitNetwork:
             self._xy["xy"] = (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return self._xy["xy"]  # type: ignore[no-any-return]
 
+    def walk_minutes(self, points: Any) -> NDArray[np.float64]:
+        """Minutes on foot from each (lon, lat) point to each stop (straight line x detour at
+        the walking speed), shape (points, stops)."""
+        from .routing import as_lonlat
+
+        p = as_lonlat(points)
+        px, py = (np.asarray(v) for v in _TO_M.transform(p[:, 0], p[:, 1]))
+        sx, sy = self.stop_xy
+        return _walk_minutes(self, np.hypot(sx[None, :] - px[:, None], sy[None, :] - py[:, None]))
+
     def headway(self, line: Line) -> float:
         """The line's headway in this network's period (minutes)."""
         if self.period == "peak" and line.peak_headway_minutes is not None:
@@ -625,7 +635,9 @@ class _Graph:
     n_nodes: int  # stops + on-board nodes
     onboard: tuple[tuple[int, int], ...]  # node -> (line index, position)
     base: int  # first on-board node id
-    line_base: tuple[int, ...]
+    board_line: NDArray[np.int64]  # per on-board node: its line, stop and wait to board
+    board_stop: NDArray[np.int64]
+    board_wait: NDArray[np.float64]
     rows: NDArray[np.int64]
     cols: NDArray[np.int64]
     vals: NDArray[np.float64]
@@ -643,10 +655,8 @@ def _graph(tn: TransitNetwork) -> _Graph:
     vals: list[float] = []
     kind: list[int] = []
     onboard: list[tuple[int, int]] = []
-    line_base: list[int] = []
     nid = n_stops
     for li, ln in enumerate(tn.lines):
-        line_base.append(nid)
         wait = tn.wait_minutes(ln)
         for k, s in enumerate(ln.stops):
             node = nid + k
@@ -670,7 +680,10 @@ def _graph(tn: TransitNetwork) -> _Graph:
         vals += _walk_minutes(tn, d[a, b]).tolist()
         kind += [_WALK_LINK] * a.size
     g = _Graph(
-        n_stops, nid, tuple(onboard), n_stops, tuple(line_base),
+        n_stops, nid, tuple(onboard), n_stops,
+        np.array([li for li, _ in onboard], dtype=np.int64),
+        np.array([tn.lines[li].stops[k] for li, k in onboard], dtype=np.int64),
+        np.array([tn.wait_minutes(tn.lines[li]) for li, _ in onboard], dtype=float),
         np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
         np.asarray(vals, dtype=float), np.asarray(kind, dtype=np.int64),
     )  # fmt: skip
@@ -753,12 +766,11 @@ def plan_journeys(
     o = as_lonlat(origins)
     d = o if destinations is None else as_lonlat(destinations)
     n_o, n_d = len(o), len(d)
-    sx, sy = tn.stop_xy
     ox, oy = (np.asarray(v) for v in _TO_M.transform(o[:, 0], o[:, 1]))
     dx, dy = (np.asarray(v) for v in _TO_M.transform(d[:, 0], d[:, 1]))
-    n_s = len(sx)
-    walk_to = _walk_minutes(tn, np.hypot(sx[None, :] - ox[:, None], sy[None, :] - oy[:, None]))
-    walk_from = _walk_minutes(tn, np.hypot(sx[:, None] - dx[None, :], sy[:, None] - dy[None, :]))
+    n_s = len(tn.stop_name)
+    walk_to = tn.walk_minutes(o)
+    walk_from = tn.walk_minutes(d).T
     acc = walk_to if access is None else _check_matrix(access, (n_o, n_s), "access")
     egr = walk_from if egress is None else _check_matrix(egress, (n_s, n_d), "egress")
     acc_mode = (
@@ -781,10 +793,7 @@ def plan_journeys(
     r_cols, r_vals = g.cols[ride], g.vals[ride]
     out: list[list[Journey]] = []
     # fixed part: source -> every (line, position), stop -> every sink
-    b_lines = np.array([li for li, _ in g.onboard], dtype=np.int64)
-    np.array([k for _, k in g.onboard], dtype=np.int64)
-    b_stop = np.array([tn.lines[li].stops[k] for li, k in g.onboard], dtype=np.int64)
-    b_wait = np.array([tn.wait_minutes(tn.lines[li]) for li, _ in g.onboard], dtype=float)
+    b_lines, b_stop, b_wait = g.board_line, g.board_stop, g.board_wait
     e_stop = np.repeat(np.arange(n_s), n_d)
     e_sink = np.tile(sinks, n_s)
     e_val = egr.reshape(-1)
@@ -886,15 +895,11 @@ def transit_arrivals(
     by rail get ``inf`` (walking alone is not counted here).
     """
     n_stops = len(tn.stop_name)
-    sx, sy = tn.stop_xy
     if access is None:
-        ox, oy = _TO_M.transform(*origin)
-        access = _walk_minutes(tn, np.hypot(sx - ox, sy - oy))
+        access = tn.walk_minutes([origin])[0]
     g = _graph(tn)
     src = g.n_nodes
-    b_stop = np.array([tn.lines[li].stops[k] for li, k in g.onboard], dtype=np.int64)
-    b_wait = np.array([tn.wait_minutes(tn.lines[li]) for li, _ in g.onboard], dtype=float)
-    a_val = np.asarray(access, dtype=float)[b_stop] + b_wait + 1e-9
+    a_val = np.asarray(access, dtype=float)[g.board_stop] + g.board_wait + 1e-9
     ok = np.isfinite(a_val)
     rows = np.concatenate([g.rows, np.full(ok.sum(), src)])
     cols = np.concatenate([g.cols, g.base + np.flatnonzero(ok)])

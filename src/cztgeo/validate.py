@@ -69,12 +69,12 @@ def _positions(tn: TransitNetwork, ln: Any, a: str, b: str) -> tuple[int, int]:
     return min(i, j), max(i, j)
 
 
-def _station(tn: TransitNetwork, name: str) -> tuple[float, float]:
+def _station(tn: TransitNetwork, name: str) -> int:
     from .rail import _norm
 
     for k, nm in enumerate(tn.stop_name):
         if _norm(nm) == _norm(name):
-            return float(tn.stop_lon[k]), float(tn.stop_lat[k])
+            return k
     raise KeyError(f"station {name!r} is not in the transit network")
 
 
@@ -90,7 +90,6 @@ def _expressway_kmh(net: Network) -> float:
 
 def _detour_note(net: Network, a: tuple[float, float], b: tuple[float, float]) -> str:
     """Route length against the straight line: a long detour means the network lacks a link."""
-    import scipy.sparse as sp
     from scipy.sparse import csgraph
 
     from .crs import METRIC_CRS, WGS84, transformer
@@ -98,13 +97,16 @@ def _detour_note(net: Network, a: tuple[float, float], b: tuple[float, float]) -
 
     sa, sb = snap_points(net, [a]), snap_points(net, [b])
     na, nb = int(net.head[sa.arc[0]]), int(net.tail[sb.arc[0]])
-    n = net.n_nodes
-    g = sp.csr_matrix((net.time_s, (net.tail, net.head)), shape=(n, n))
-    _, pred = csgraph.dijkstra(g, indices=na, return_predecessors=True)
-    km, v = 0.0, nb
+    _, pred = csgraph.dijkstra(net.csr(), indices=na, return_predecessors=True)
+    # the length of the fastest arc between two nodes (the one the search used)
+    slow_first = np.argsort(-net.time_s)
     lengths = {
-        (int(t), int(h)): float(m) for t, h, m in zip(net.tail, net.head, net.length_m, strict=True)
+        (int(t), int(h)): float(m)
+        for t, h, m in zip(
+            net.tail[slow_first], net.head[slow_first], net.length_m[slow_first], strict=True
+        )
     }
+    km, v = 0.0, nb
     while v != na and v >= 0:
         u = int(pred[v])
         if u < 0:
@@ -149,18 +151,17 @@ def _model_value(
         hs = [tn.headway(_line(tn, lid)) for lid in fact["lines"]]
         return 1.0 / sum(1.0 / h for h in hs), "min", "combined headway of the lines"
     if m == "station_to_station":
-        a = _station(tn, fact["from_station"])
-        b = _station(tn, fact["to_station"])
+        ia, ib = _station(tn, fact["from_station"]), _station(tn, fact["to_station"])
+        a = (float(tn.stop_lon[ia]), float(tn.stop_lat[ia]))
+        b = (float(tn.stop_lon[ib]), float(tn.stop_lat[ib]))
         n = len(tn.stop_name)
         acc = np.full((1, n), np.inf)
         egr = np.full((n, 1), np.inf)
-        ia = [k for k in range(n) if (tn.stop_lon[k], tn.stop_lat[k]) == a]
-        ib = [k for k in range(n) if (tn.stop_lon[k], tn.stop_lat[k]) == b]
         acc[0, ia] = 0.0
         egr[ib, 0] = 0.0
         jr = plan_journeys(tn, [a], [b], access=acc, egress=egr, walk_direct=False)[0][0]
         # from the departure of the first train: leave out the first wait only
-        first = min(tn.wait_minutes(ln) for ln in tn.lines if set(ln.stops) & set(ia))
+        first = min(tn.wait_minutes(ln) for ln in tn.lines if ia in ln.stops)
         return float(jr.total - first), "min", jr.route
     raise KeyError(f"unknown measure {m!r}")
 
