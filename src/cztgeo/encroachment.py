@@ -20,7 +20,7 @@ import pyproj
 import shapely
 
 from .crs import METRIC_CRS, WGS84, gcj02_to_wgs84, normalize_crs, to_wgs84
-from .errors import CRSError, GeometryError, InputError
+from .errors import CRSError, EncroachmentWarning, GeometryError, InputError
 
 __all__ = [
     "EncroachmentWarning",
@@ -34,10 +34,6 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("inside", "partly", "sliver", "near", "outside")
 _ID_CANDIDATES = ("id", "fid", "feature_id", "site_id", "编号", "ID", "FID")
-
-
-class EncroachmentWarning(UserWarning):
-    """Input problems that were repaired, or that look like a CRS mistake (GCJ-02 offset)."""
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,18 @@ from __future__ import annotations
 __all__ = [
     "CRSError",
     "CztgeoError",
+    "CztgeoWarning",
     "DataSourceError",
     "EmptyNetworkError",
+    "EncroachmentWarning",
     "GeometryError",
+    "GreenHeartWarning",
     "InputError",
     "LimitError",
+    "NetworkWarning",
     "OfflineError",
     "OutputError",
+    "RailWarning",
     "SnapError",
 ]
 
@@ -60,3 +65,24 @@ class EmptyNetworkError(DataSourceError):
 
 class OfflineError(DataSourceError):
     """The operation needs the internet but cztgeo is offline."""
+
+
+class CztgeoWarning(UserWarning):
+    """Base class of every warning cztgeo issues: something was repaired, skipped or is
+    approximate. Filter them all with ``warnings.simplefilter("ignore", CztgeoWarning)``."""
+
+
+class EncroachmentWarning(CztgeoWarning):
+    """Input problems that were repaired, or that look like a CRS mistake (GCJ-02 offset)."""
+
+
+class GreenHeartWarning(CztgeoWarning):
+    """Something in a green-heart file was repaired or could not be recognised."""
+
+
+class NetworkWarning(CztgeoWarning):
+    """Something in the network input was skipped (missing node locations, ...)."""
+
+
+class RailWarning(CztgeoWarning):
+    """Something in the rail input was approximate (e.g. a low-confidence station position)."""

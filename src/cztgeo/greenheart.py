@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 
 from .crs import AREA_CRS, WGS84
-from .errors import GeometryError, InputError
+from .errors import GeometryError, GreenHeartWarning, InputError
 from .io import check_geometries, read_vector
 from .settings import embedded_data_dir
 
@@ -74,10 +74,6 @@ _ZONE_ALIASES = {
     "unzoned": UNZONED,
 }
 _ZONE_COLUMNS = ("zone", "zones", "zone_name", "分区", "管控分区", "管制分区", "功能分区", "type")
-
-
-class GreenHeartWarning(UserWarning):
-    """Something in a green-heart file was repaired or could not be recognised."""
 
 
 def normalize_zone(value: Any) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 import pyproj
 
 from .crs import utm_crs_for
-from .errors import DataSourceError, EmptyNetworkError, InputError
+from .errors import DataSourceError, EmptyNetworkError, InputError, NetworkWarning
 from .io import atomic_path, file_sha256
 from .settings import Settings, embedded_data_dir
 from .speeds import BIKE_KMH, HIGHSPEED_KMH, RAIL_KMH, WALK_KMH, SpeedProfile
@@ -55,10 +55,6 @@ URBAN_ADCODES = (
     "430202", "430203", "430204", "430211",
     "430302", "430304",
 )  # fmt: skip
-
-
-class NetworkWarning(UserWarning):
-    """Something in the network input was skipped (missing node locations, ...)."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -31,7 +31,7 @@ import shapely
 from scipy.sparse import csgraph
 
 from .crs import METRIC_CRS, WGS84, reproject_geometry, transformer
-from .errors import DataSourceError, InputError, LimitError
+from .errors import DataSourceError, InputError, LimitError, RailWarning
 from .io import check_number, read_json
 from .settings import Settings, embedded_data_dir
 
@@ -60,10 +60,6 @@ PERIODS = ("offpeak", "peak")
 SAME_STOP_M = 300.0
 #: A line-file station with coordinates farther than this from every rail point is refused.
 MAX_STATION_OFFSET_M = 500.0
-
-
-class RailWarning(UserWarning):
-    """Something in the rail input was approximate (e.g. a low-confidence station position)."""
 
 
 @dataclass(frozen=True)
