@@ -160,7 +160,7 @@ def main() -> None:
         print(f"| {name} | {secs:.3f} | {ratio} |")
     print()
     print(f"nodes reached in 30 min: {reached:,} of {net.n_nodes:,}")
-    print(f"isochrone area {iso['area_km2'].iloc[0]:.1f} km², grid {iso.attrs['resolution_m']} m")
+    print(f"isochrone area {iso['area_km2'].iloc[0]:.1f} km², grid {iso['resolution_m'].iloc[0]} m")
     print(f"matrix pairs within 30 min: {int(np.isfinite(mat.to_numpy()).sum()):,}")
     for line in extra:
         print(line)

@@ -122,7 +122,7 @@ def test_skeleton_isochrone_labelled_coarse():
     # local streets fill the land between the skeleton's roads: an area, not ribbons
     ribbons = isochrones(net, (112.9709, 28.1986), minutes=[20], local_kmh=0)
     assert iso["area_km2"].iloc[0] > 2 * ribbons["area_km2"].iloc[0]
-    assert iso.attrs["local_kmh"] == 20.0
+    assert iso["local_kmh"].iloc[0] == 20.0
 
 
 def test_polygons_only_and_valid():
@@ -217,8 +217,8 @@ def test_local_straight_road_is_the_analytic_cone():
 
     road = _straight_road()
     iso = isochrones(road, grid_lonlat(0, 0), minutes=[1.0], local_kmh=20.0)
-    assert iso.attrs["local_kmh"] == 20.0
-    assert iso.attrs["local_effective_kmh"] == pytest.approx(20.0 / 1.3)
+    assert iso["local_kmh"].iloc[0] == 20.0
+    assert iso["local_effective_kmh"].iloc[0] == pytest.approx(20.0 / 1.3)
     got = _metric(iso, road.crs)[0]
     # by hand: in 60 s the car goes D = 600 m east at 10 m/s; the origin's own disc has radius
     # R = 60 s * v; a point q at u metres along the road leaves (60 - u / 10) s, radius
@@ -247,7 +247,7 @@ def test_local_iou_vs_exact_on_the_skeleton(minutes):
     assert net.coarse
     origin = (112.9709, 28.1986)
     iso = isochrones(net, origin, minutes=[minutes])  # local streets: default on a coarse net
-    assert iso.attrs["local_kmh"] == 20.0
+    assert iso["local_kmh"].iloc[0] == 20.0
     got = _metric(iso, net.crs)[0]
     ref = exact_local_reach(net, origin, minutes)
     assert iou(got, ref) >= 0.99
@@ -296,16 +296,28 @@ def test_local_nested_valid_and_attrs_on_the_skeleton():
     for small, big in itertools.pairwise(m):
         assert small.difference(big).area < 1e-6 * small.area + 1e-3
     assert (np.diff(iso["area_km2"]) > 0).all()
-    assert list(iso.columns) == ["minutes", "area_km2", "network", "coarse", "geometry"]
-    assert iso.attrs["local_kmh"] == 20.0
-    assert iso.attrs["local_detour"] == 1.3
+    assert list(iso.columns) == [
+        "minutes",
+        "area_km2",
+        "network",
+        "coarse",
+        "snap_distance_m",
+        "access_m",
+        "resolution_m",
+        "local_kmh",
+        "local_detour",
+        "local_effective_kmh",
+        "geometry",
+    ]
+    assert iso["local_kmh"].iloc[0] == 20.0
+    assert iso["local_detour"].iloc[0] == 1.3
 
 
 def test_local_off_is_the_access_rule():
     net = load_network()
     origin = (112.9709, 28.1986)
     off = isochrones(net, origin, minutes=[15], local_kmh=0)
-    assert off.attrs["local_kmh"] == 0.0
+    assert off["local_kmh"].iloc[0] == 0.0
     ref = isochrones(net, origin, minutes=[15], style="exact")
     assert iou(_metric(off, net.crs)[0], _metric(ref, net.crs)[0]) >= 0.99
     # a full (not coarse) network keeps the access rule by default, identically
@@ -313,7 +325,7 @@ def test_local_off_is_the_access_rule():
     assert not grid.coarse
     default = isochrones(grid, grid_lonlat(2, 2), minutes=[1, 2])
     explicit = isochrones(grid, grid_lonlat(2, 2), minutes=[1, 2], local_kmh=0)
-    assert default.attrs["local_kmh"] == 0.0
+    assert default["local_kmh"].iloc[0] == 0.0
     assert default.geometry.geom_equals_exact(explicit.geometry, tolerance=0).all()
 
 

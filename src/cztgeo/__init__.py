@@ -9,7 +9,7 @@ import logging
 
 from . import errors
 from .boundaries import load_boundaries
-from .circle import apply_scenario, commute_circle
+from .circle import CommuteCircle, commute_circle
 from .crs import bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
 from .encroachment import encroachment
 from .greenheart import load_green_heart
@@ -18,6 +18,7 @@ from .isochrones import isochrones
 from .maps import build_map, save_map, save_static
 from .network import load_network
 from .rail import load_rail, plan_journeys, read_gtfs
+from .scenarios import apply_scenario
 from .routing import travel_time_matrix, travel_times
 from .settings import Settings
 from .validate import validate

@@ -1,38 +1,43 @@
-"""The three-city half-hour commute circle (半小时交通圈), and what-if scenarios.
+"""The three-city half-hour commute circle (半小时交通圈).
 
 :func:`commute_circle` answers, for the three centres: how long from centre to centre by each
-mode; what each centre reaches within the threshold; where the circles of all three overlap;
-how much of the green heart lies inside; and, with a population layer, how many people.
-:func:`apply_scenario` merges planned links into the networks for a before/after comparison.
+mode and how (access, wait, in-vehicle, transfer, egress); what each centre reaches within the
+threshold; where the circles of all three overlap; how much of the green heart lies inside;
+with a population layer, how many people; with ``validate=True``, how the model compares with
+published travel facts; with a scenario, what planned links change
+(:mod:`cztgeo.scenarios`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from .crs import AREA_CRS, METRIC_CRS, WGS84, transformer
+from .crs import AREA_CRS, METRIC_CRS, WGS84
 from .errors import InputError
 
 if TYPE_CHECKING:
     from .network import Network
     from .rail import Journey, TransitNetwork
+    from .settings import Settings
 
 __all__ = [
+    "DEFAULT_BANDS",
     "DEFAULT_CENTRES",
     "Centre",
     "CommuteCircle",
-    "apply_scenario",
+    "ScenarioComparison",
     "commute_circle",
-    "compare",
 ]
 
 log = logging.getLogger(__name__)
@@ -63,6 +68,37 @@ DEFAULT_CENTRES: tuple[Centre, ...] = (
 )
 
 
+#: Drive-time bands drawn on the map of the circle (minutes).
+DEFAULT_BANDS: tuple[float, ...] = (15.0, 30.0, 45.0, 60.0)
+
+#: A population input: a layer with a population column, or the path of a GeoTIFF or a layer.
+PopulationLike: TypeAlias = "gpd.GeoDataFrame | str | os.PathLike[str]"
+
+
+@dataclass(frozen=True)
+class ScenarioComparison:
+    """What planned links change (:func:`commute_circle` with ``scenario=``).
+
+    Attributes
+    ----------
+    links
+        One row per planned link: ``name``, ``mode``, ``action``, ``length_m``, ``status``
+        (added, removed n arcs, not connected, skipped...).
+    times
+        ``mode``, ``from``, ``to``, ``minutes_before``, ``minutes_after``, ``change_minutes``.
+    gained
+        Per centre x mode: ``area_before_km2``, ``area_after_km2`` and the area gained as
+        geometry (EPSG:4326).
+    after
+        The whole circle computed on the edited networks.
+    """
+
+    links: pd.DataFrame
+    times: pd.DataFrame
+    gained: gpd.GeoDataFrame
+    after: CommuteCircle
+
+
 @dataclass
 class CommuteCircle:
     """Result of :func:`commute_circle`.
@@ -70,17 +106,44 @@ class CommuteCircle:
     Attributes
     ----------
     times
-        Long table: ``mode``, ``from``, ``to``, ``minutes`` (mode ``best`` = fastest mode).
+        Long table: ``mode``, ``from``, ``to``, ``minutes``, ``within_threshold``, ``best_of``
+        (mode ``best`` = the fastest mode, named in ``best_of``).
     reach
         One row per centre x mode: ``centre``, ``mode``, ``minutes``, ``area_km2``,
         ``green_heart_km2``, ``green_heart_share``, (``population``), geometry (EPSG:4326).
     overlap
         One row per mode x kind: ``kind`` = ``any`` (reachable from any centre) or ``all``
         (within the threshold of all three), with the same measures.
+    minutes
+        The threshold.
     network
-        Label of the road network ("coarse skeleton" when the embedded one was used).
+        Label of the road network ("(coarse skeleton)" when the embedded one was used).
+    network_choice
+        Why that network: ``"given"``, ``"fetched OSM cache <path>"`` or
+        ``"embedded coarse skeleton"``.
+    coarse, approximate_green_heart
+        Whether the road network is the coarse skeleton and the green heart the sketch.
     notes
         Assumptions and warnings to print with the results.
+    journeys
+        One row per centre pair x chain: ``from``, ``to``, ``chain``, ``access_mode``,
+        ``access_min``, ``wait_min``, ``in_vehicle_min``, ``transfer_min``, ``egress_mode``,
+        ``egress_min``, ``total_min``, ``boardings``, ``lines``, ``route``, ``fastest``.
+    period
+        ``"offpeak"`` or ``"peak"``.
+    centres
+        The centres, in order.
+    bands
+        Drive-time bands per centre (``centre``, ``minutes``, ``area_km2``, geometry), for maps;
+        empty unless ``bands=`` was given.
+    validation
+        :func:`cztgeo.validate.validate`'s table when ``validate=True`` (else None).
+    scenario
+        The before/after comparison when a scenario was given (else None).
+    rail_source
+        Where the transit network came from (None when transit was not computed).
+    net, rail, green_heart
+        The inputs used (for maps and follow-up questions).
     """
 
     times: pd.DataFrame
@@ -93,11 +156,28 @@ class CommuteCircle:
     notes: list[str] = field(default_factory=list)
     journeys: pd.DataFrame = field(default_factory=pd.DataFrame)
     period: str = "offpeak"
+    centres: tuple[Centre, ...] = DEFAULT_CENTRES
+    bands: gpd.GeoDataFrame = field(default_factory=lambda: _empty_bands())
+    validation: pd.DataFrame | None = None
+    scenario: ScenarioComparison | None = None
+    network_choice: str = "given"
+    rail_source: str | None = None
+    net: Network | None = field(default=None, repr=False)
+    rail: TransitNetwork | None = field(default=None, repr=False)
+    green_heart: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
     def matrix(self, mode: str = "best") -> pd.DataFrame:
         """Centre-to-centre minutes for one mode as a square table."""
         t = self.times[self.times["mode"] == MODE_ALIASES.get(mode, mode)]
         return t.pivot(index="from", columns="to", values="minutes")
+
+
+def _empty_bands() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"centre": pd.Series(dtype=str), "minutes": pd.Series(dtype=float),
+         "area_km2": pd.Series(dtype=float)},
+        geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84,
+    )  # fmt: skip
 
 
 def _measure(geoms: list[Any], gh_metric: Any, gh_area: float, pop: gpd.GeoDataFrame | None,
@@ -120,7 +200,7 @@ def _measure(geoms: list[Any], gh_metric: Any, gh_area: float, pop: gpd.GeoDataF
     return out
 
 
-def _raster_points(path: Any) -> gpd.GeoDataFrame:
+def _raster_points(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     """A population raster (GeoTIFF, any CRS) as one point per non-empty cell centre."""
     import rasterio
 
@@ -142,17 +222,18 @@ def _raster_points(path: Any) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"population": vals}, geometry=gpd.points_from_xy(xs, ys), crs=crs)
 
 
-def _population(population: Any, column: str) -> gpd.GeoDataFrame | None:
+def _population(population: PopulationLike | None, column: str) -> gpd.GeoDataFrame | None:
+    """Population as metric points: a GeoTIFF path, a layer path, or a GeoDataFrame."""
     if population is None:
         return None
-    from pathlib import Path
-
     from .crs import to_wgs84
+    from .io import read_vector
 
-    if isinstance(population, (str, Path)) and str(population).lower().endswith((".tif", ".tiff")):
-        population = _raster_points(population)
-        column = "population"
-
+    if isinstance(population, (str, os.PathLike)):
+        if str(population).lower().endswith((".tif", ".tiff")):
+            population, column = _raster_points(population), "population"
+        else:
+            population = read_vector(population)
     gdf = to_wgs84(population).to_crs(METRIC_CRS)
     if column not in gdf.columns:
         raise InputError(f"population layer has no column {column!r}; columns: {list(gdf.columns)}")
@@ -202,30 +283,369 @@ def _journey_rows(
     return rows
 
 
+def road_network(
+    net: Network | str | os.PathLike[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    period: str = "offpeak",
+) -> tuple[Network, str]:
+    """The road network for the circle, and why it was chosen.
+
+    ``net`` if given (a Network, or a file loaded in ``period``); else the full OSM cache
+    written by ``cztgeo data fetch`` in the cache folder; else the embedded **coarse**
+    skeleton. A fetched cache that cannot be read is skipped with a
+    :class:`~cztgeo.errors.NetworkWarning`.
+    """
+    from .errors import DataSourceError, NetworkWarning
+    from .network import Network, load_network
+    from .settings import Settings
+    from .speeds import SpeedProfile
+
+    if isinstance(net, Network):
+        return net, "given"
+    settings = settings or Settings()
+    profile = SpeedProfile(period=_check_period(period))  # type: ignore[arg-type]
+    if net is not None:
+        return load_network(net, mode="drive", settings=settings, profile=profile), "given"
+    fetched = Path(settings.cache_dir) / "czt_drive.cztnet"
+    if fetched.exists():
+        try:
+            got = load_network(fetched, mode="drive", settings=settings, profile=profile)
+        except DataSourceError as exc:  # a bad cache must not break every later run
+            warnings.warn(
+                f"ignoring the fetched cache ({exc}); using the embedded skeleton; run "
+                "'cztgeo data fetch' again to rebuild it",
+                NetworkWarning,
+                stacklevel=2,
+            )
+        else:
+            return got, f"fetched OSM cache {fetched}"
+    return load_network(mode="drive", settings=settings, profile=profile), (
+        "embedded coarse skeleton"
+    )
+
+
+def transit_network(
+    rail: TransitNetwork | str | os.PathLike[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    period: str = "offpeak",
+    notes: list[str] | None = None,
+) -> TransitNetwork | None:
+    """The transit network: ``rail`` if a TransitNetwork; a line file (``.json``) or a GTFS feed
+    (folder or ``.zip``) if a path; else the embedded lines (None, with a note, when the
+    embedded data cannot be read). Warnings about approximate stations go into ``notes``."""
+    from .errors import DataSourceError, RailWarning
+    from .rail import TransitNetwork, load_rail, read_gtfs
+
+    if isinstance(rail, TransitNetwork):
+        return rail.with_period(period)
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RailWarning)
+            if rail is None:
+                tn = load_rail(settings=settings, period=period)
+            elif str(rail).lower().endswith(".json"):
+                tn = load_rail(rail, settings=settings, period=period)
+            else:
+                tn = read_gtfs(rail).with_period(period)
+    except DataSourceError as exc:
+        if rail is not None:
+            raise
+        if notes is not None:
+            notes.append(f"rail modes skipped: {exc}")
+        return None
+    if notes is not None:
+        notes += [str(w.message) for w in caught]
+    return tn
+
+
+def _check_period(period: str) -> str:
+    if period not in ("offpeak", "peak"):
+        raise InputError(f"unknown period {period!r}: use 'offpeak' or 'peak'")
+    return period
+
+
+@dataclass
+class _Run:
+    """Everything one circle computation needs, resolved, and what it accumulates."""
+
+    net: Network
+    rail: TransitNetwork | None
+    centres: Sequence[Centre]
+    minutes: float
+    modes: list[str]
+    max_snap_m: float
+    road_access_kmh: float
+    walk_net: Network | None
+    notes: list[str]
+    frames: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    journeys: list[dict[str, Any]] = field(default_factory=list)
+    reach_rows: list[dict[str, str]] = field(default_factory=list)
+    reach_geoms: list[Any] = field(default_factory=list)
+    drive_geoms: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pts(self) -> list[tuple[float, float]]:
+        return [(c.lon, c.lat) for c in self.centres]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.centres]
+
+    def add_reach(self, centre: str, mode: str, geom: Any) -> None:
+        self.reach_rows.append({"centre": centre, "mode": mode})
+        self.reach_geoms.append(geom)
+
+    def add_chain(self, chain: str, js: list[list[Journey]]) -> None:
+        n = len(self.centres)
+        self.journeys += _journey_rows(chain, self.names, js)
+        mat = np.array([[0.0 if i == j else js[i][j].total for j in range(n)] for i in range(n)])
+        self.frames.append((chain, mat))
+
+
+def _drive(run: _Run) -> None:
+    """Door to door by car: the matrix, and each centre's reach polygon."""
+    from .isochrones import isochrones
+    from .routing import travel_time_matrix
+
+    net = run.net
+    if "drive" in run.modes:
+        m = travel_time_matrix(
+            net, run.pts, max_snap_m=run.max_snap_m, access_kmh=run.road_access_kmh
+        ).to_numpy()
+        run.frames.append(("drive", m))
+        route = f"car on {'the coarse skeleton' if net.coarse else net.source}"
+        for i, a in enumerate(run.names):
+            for j, b in enumerate(run.names):
+                if i != j:
+                    run.journeys.append(
+                        {"from": a, "to": b, "chain": "drive", "access_mode": "car",
+                         "access_min": 0.0, "wait_min": 0.0, "in_vehicle_min": float(m[i, j]),
+                         "transfer_min": 0.0, "egress_mode": "car", "egress_min": 0.0,
+                         "total_min": float(m[i, j]), "boardings": 0, "lines": "",
+                         "route": route}
+                    )  # fmt: skip
+    if {"drive", "taxi+transit"} & set(run.modes):
+        for c, p in zip(run.centres, run.pts, strict=True):
+            iso = isochrones(
+                net, p, minutes=[run.minutes], max_snap_m=run.max_snap_m,
+                access_kmh=run.road_access_kmh,
+            )  # fmt: skip
+            g = iso.to_crs(METRIC_CRS).geometry.iloc[0]
+            run.drive_geoms[c.name] = g
+            if "drive" in run.modes:
+                run.add_reach(c.name, "drive", g)
+
+
+def _transit(run: _Run, rail: TransitNetwork) -> None:
+    """Public transport alone: walk, metro / intercity / HSR with waits and transfers, walk."""
+    from .rail import plan_journeys, transit_reach
+    from .routing import travel_time_matrix
+
+    w_acc = w_egr = None
+    if run.walk_net is not None:
+        stations = _station_points(rail)
+        w_acc = travel_time_matrix(run.walk_net, run.pts, stations, max_snap_m=10_000.0)
+        w_egr = travel_time_matrix(run.walk_net, stations, run.pts, max_snap_m=10_000.0)
+        run.notes.append(f"transit access and egress walk on {run.walk_net.source}")
+    run.add_chain(
+        "transit",
+        plan_journeys(
+            rail, run.pts,
+            access=None if w_acc is None else w_acc.to_numpy(),
+            egress=None if w_egr is None else w_egr.to_numpy(),
+        ),
+    )  # fmt: skip
+    for c, p in zip(run.centres, run.pts, strict=True):
+        run.add_reach(c.name, "transit", transit_reach(rail, p, run.minutes))
+
+
+def _taxi_transit(run: _Run, rail: TransitNetwork) -> None:
+    """As transit, but each end by taxi when faster; the reach adds the drive reach."""
+    from .rail import plan_journeys, transit_arrivals
+    from .routing import travel_time_matrix
+
+    stations = _station_points(rail)
+    # stations off the road network are reached on foot from the nearest road (counted)
+    far = max(run.max_snap_m, 10_000.0)
+    kw = {"max_snap_m": far, "access_kmh": run.road_access_kmh}
+    taxi_acc = travel_time_matrix(run.net, run.pts, stations, **kw).to_numpy()
+    taxi_egr = travel_time_matrix(run.net, stations, run.pts, **kw).to_numpy()
+    taxi_acc = taxi_acc + rail.taxi_overhead_minutes
+    taxi_egr = taxi_egr + rail.taxi_overhead_minutes
+    walk = rail.walk_minutes(run.pts)
+    acc = np.minimum(walk, taxi_acc)
+    egr = np.minimum(walk.T, taxi_egr)
+    acc_mode = np.where(walk <= taxi_acc, "walk", "taxi")
+    egr_mode = np.where(taxi_egr >= walk.T, "walk", "taxi")
+    run.add_chain(
+        "taxi+transit",
+        plan_journeys(rail, run.pts, access=acc, egress=egr, access_mode=acc_mode,
+                      egress_mode=egr_mode),
+    )  # fmt: skip
+    sx, sy = rail.stop_xy
+    speed = rail.walk_kmh / 3.6 * 60.0 / rail.detour
+    for i, c in enumerate(run.centres):
+        arr = transit_arrivals(rail, run.pts[i], acc[i])
+        ok = arr < run.minutes
+        islands = shapely.buffer(
+            shapely.points(sx[ok], sy[ok]), (run.minutes - arr[ok]) * speed, quad_segs=32
+        )
+        run.add_reach(
+            c.name, "taxi+transit", shapely.union_all([run.drive_geoms[c.name], *islands])
+        )
+
+
+def _times(run: _Run) -> pd.DataFrame:
+    rows = [
+        {"mode": mode, "from": a, "to": b, "minutes": float(mat[i, j])}
+        for mode, mat in run.frames
+        for i, a in enumerate(run.names)
+        for j, b in enumerate(run.names)
+    ]
+    times = pd.DataFrame(rows)
+    best = times.loc[times.groupby(["from", "to"], sort=False)["minutes"].idxmin()]
+    best = best.assign(best_of=best["mode"], mode="best")
+    times = pd.concat([times, best], ignore_index=True)
+    times["within_threshold"] = times["minutes"] <= run.minutes
+    return times
+
+
+def _journeys(run: _Run) -> pd.DataFrame:
+    journeys = pd.DataFrame(run.journeys)
+    if len(journeys):
+        fastest = journeys.loc[journeys.groupby(["from", "to"], sort=False)["total_min"].idxmin()]
+        journeys["fastest"] = journeys.index.isin(fastest.index)
+    return journeys
+
+
+def _areas(
+    run: _Run, gh: gpd.GeoDataFrame, pop: gpd.GeoDataFrame | None, pop_col: str
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Reach per centre x mode and the any/all overlaps, measured (km², green heart, people)."""
+    from .rail import to_wgs84_geom
+
+    gh_metric = shapely.union_all(gh.to_crs(METRIC_CRS).geometry.values)
+    gh_area = float(gpd.GeoSeries([gh_metric], crs=METRIC_CRS).to_crs(AREA_CRS).area.iloc[0]) / 1e6
+    reach = pd.DataFrame(run.reach_rows)
+    reach["minutes"] = run.minutes
+    for k, v in _measure(run.reach_geoms, gh_metric, gh_area, pop, pop_col).items():
+        reach[k] = v
+    overlap_rows, overlap_geoms = [], []
+    for mode in [m for m in MODES if m in set(reach["mode"])]:
+        gs = [g for g, r in zip(run.reach_geoms, run.reach_rows, strict=True) if r["mode"] == mode]
+        overlap_rows += [{"mode": mode, "kind": "any"}, {"mode": mode, "kind": "all"}]
+        inter = gs[0]
+        for g in gs[1:]:
+            inter = inter.intersection(g)
+        overlap_geoms += [shapely.union_all(gs), inter]
+    overlap = pd.DataFrame(overlap_rows)
+    overlap["minutes"] = run.minutes
+    for k, v in _measure(overlap_geoms, gh_metric, gh_area, pop, pop_col).items():
+        overlap[k] = v
+    return (
+        gpd.GeoDataFrame(reach, geometry=[to_wgs84_geom(g) for g in run.reach_geoms], crs=WGS84),
+        gpd.GeoDataFrame(overlap, geometry=[to_wgs84_geom(g) for g in overlap_geoms], crs=WGS84),
+    )
+
+
+def _bands(
+    net: Network,
+    centres: Sequence[Centre],
+    bands: Sequence[float],
+    *,
+    max_snap_m: float,
+    access_kmh: float,
+) -> gpd.GeoDataFrame:
+    """Nested drive-time bands per centre (for maps)."""
+    from .isochrones import isochrones
+
+    if not len(bands):
+        return _empty_bands()
+    parts = []
+    for c in centres:
+        iso = isochrones(
+            net, (c.lon, c.lat), minutes=list(bands), max_snap_m=max_snap_m, access_kmh=access_kmh
+        )
+        parts.append(iso[["minutes", "area_km2", "geometry"]].assign(centre=c.name))
+    out = pd.concat(parts, ignore_index=True)[["centre", "minutes", "area_km2", "geometry"]]
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84)
+
+
+def _circle(run: _Run, gh: gpd.GeoDataFrame, pop: gpd.GeoDataFrame | None, pop_col: str,
+            period: str) -> CommuteCircle:  # fmt: skip
+    """The circle on resolved inputs (called again on the scenario's edited networks)."""
+    if "drive" in run.modes or "taxi+transit" in run.modes:
+        _drive(run)
+    if run.rail is not None and "transit" in run.modes:
+        _transit(run, run.rail)
+    if run.rail is not None and "taxi+transit" in run.modes:
+        _taxi_transit(run, run.rail)
+    if not run.frames:
+        raise InputError("no mode could be computed: pass a rail network for transit modes")
+    reach, overlap = _areas(run, gh, pop, pop_col)
+    approx = bool(gh["approximate"].any()) if "approximate" in gh else False
+    notes = list(run.notes)
+    if approx:
+        notes.append("green heart: APPROXIMATE sketch (not the legal boundary)")
+    if run.rail is not None:
+        notes += [f"transit: {a}" for a in run.rail.assumptions]
+    net = run.net
+    return CommuteCircle(
+        times=_times(run), reach=reach, overlap=overlap, minutes=float(run.minutes),
+        network=net.source + (" (coarse skeleton)" if net.coarse else ""), coarse=net.coarse,
+        approximate_green_heart=approx, notes=notes, journeys=_journeys(run), period=period,
+        centres=tuple(run.centres), rail_source=run.rail.source if run.rail else None,
+        net=net, rail=run.rail, green_heart=gh,
+    )  # fmt: skip
+
+
+def _check_options(
+    modes: Sequence[str], centres: Sequence[Centre], **numbers: float
+) -> tuple[list[str], dict[str, float]]:
+    from .io import check_number
+
+    if isinstance(modes, str) or not all(isinstance(m, str) for m in modes):
+        raise InputError(f"modes must be a list of mode names, got {modes!r}")
+    if len(centres) < 2:
+        raise InputError("give at least two centres")
+    return _modes(modes), {k: float(check_number(k, v)) for k, v in numbers.items()}  # type: ignore[arg-type]
+
+
 def commute_circle(
-    net: Network | None = None,
-    rail: TransitNetwork | None = None,
+    net: Network | str | os.PathLike[str] | None = None,
+    rail: TransitNetwork | str | os.PathLike[str] | None = None,
     *,
     centres: Sequence[Centre] = DEFAULT_CENTRES,
     minutes: float = 30.0,
     modes: Sequence[str] = MODES,
     period: str = "offpeak",
-    green_heart: gpd.GeoDataFrame | None = None,
-    population: gpd.GeoDataFrame | None = None,
+    green_heart: gpd.GeoDataFrame | str | os.PathLike[str] | None = None,
+    plan: str = "2024-2035",
+    population: PopulationLike | None = None,
     population_column: str = "population",
     max_snap_m: float = 3000.0,
     road_access_kmh: float = 20.0,
-    walk_net: Network | None = None,
+    walk_net: Network | str | os.PathLike[str] | None = None,
+    headway_minutes: float | None = None,
+    scenario: gpd.GeoDataFrame | str | os.PathLike[str] | None = None,
+    validate: bool = False,
+    bands: Sequence[float] = (),
+    settings: Settings | None = None,
 ) -> CommuteCircle:
     """The half-hour circle of the three centres.
 
     Parameters
     ----------
     net
-        Road network (default: the embedded **coarse** OSM major-road skeleton, in ``period``).
+        Road network, or an OSM file / ``.cztnet`` cache to load in ``period``. Default: the
+        full OSM cache written by ``cztgeo data fetch`` if there is one, else the embedded
+        **coarse** OSM major-road skeleton (see :func:`road_network`).
     rail
-        Rail transit (default: :func:`~cztgeo.rail.load_rail`: the embedded intercity line,
-        Changsha Metro and the high-speed links).
+        Transit: a TransitNetwork, a line file (``.json``) or a GTFS feed (folder or ``.zip``).
+        Default: the embedded intercity line, Changsha Metro and high-speed links.
     centres
         Default: :data:`DEFAULT_CENTRES` (五一广场, 株洲站, 湘潭市政府).
     minutes
@@ -236,379 +656,99 @@ def commute_circle(
         the last one) and ``"taxi+transit"`` (as transit, but each end by taxi when that is
         faster). The older names ``"rail"`` and ``"drive+rail"`` are accepted.
     period
-        ``"offpeak"`` (default) or ``"peak"``: road speeds (on the default network) and
-        headways.
-    green_heart
-        Default: the embedded approximate sketch.
+        ``"offpeak"`` (default) or ``"peak"``: road speeds (on a loaded network) and headways.
+    green_heart, plan
+        A green-heart layer or file (default: the embedded approximate sketch of ``plan``).
     population
-        Points (or polygons, counted by a representative point) with a population column, or
-        the path of a population raster (GeoTIFF, any CRS; each cell counted at its centre).
+        Points (or polygons, counted by a representative point) with a population column, a
+        file of them, or a population raster (GeoTIFF, any CRS; each cell counted at its
+        centre).
     max_snap_m
         How far a centre or station may lie from the road network.
     road_access_kmh
         Speed between a point and the nearest arc of the road network by car (20 km/h: the
         minor streets a coarse network leaves out).
     walk_net
-        A walk network: transit access and egress walk along it instead of the straight line
-        x detour factor.
+        A walk network (or OSM file): transit access and egress walk along it instead of the
+        straight line x detour factor.
+    headway_minutes
+        One headway for every transit line instead of the sourced figures.
+    scenario
+        Planned links (a line layer or file, see :mod:`cztgeo.scenarios`): the circle is
+        computed again on the edited networks and compared (``.scenario``).
+    validate
+        Also compare the model with published travel facts (``.validation``).
+    bands
+        Drive-time thresholds to draw per centre on maps (``.bands``), e.g.
+        :data:`DEFAULT_BANDS`.
+    settings
+        Data and cache folders (the fetched OSM cache is looked for in ``cache_dir``).
 
     Returns
     -------
     CommuteCircle
-        ``times`` (mode, from, to, minutes, within_threshold; mode ``best`` = fastest),
-        ``journeys`` (the breakdown of every centre pair by each chain), ``reach``,
-        ``overlap`` and ``notes``.
     """
     from .greenheart import load_green_heart
-    from .io import check_number
-    from .isochrones import isochrones
-    from .network import load_network, load_skeleton
-    from .rail import load_rail, plan_journeys, to_wgs84_geom, transit_arrivals, transit_reach
-    from .routing import travel_time_matrix
+    from .network import load_network
 
-    if isinstance(modes, str) or not all(isinstance(m, str) for m in modes):
-        raise InputError(f"modes must be a list of mode names, got {modes!r}")
-    modes = _modes(modes)
-    if period not in ("offpeak", "peak"):
-        raise InputError(f"unknown period {period!r}: use 'offpeak' or 'peak'")
-    minutes = check_number("minutes", minutes)  # type: ignore[assignment]
-    max_snap_m = check_number("max_snap_m", max_snap_m)  # type: ignore[assignment]
-    road_access_kmh = check_number("road_access_kmh", road_access_kmh)  # type: ignore[assignment]
-    if len(centres) < 2:
-        raise InputError("give at least two centres")
+    modes_, nums = _check_options(
+        modes, centres, minutes=minutes, max_snap_m=max_snap_m, road_access_kmh=road_access_kmh
+    )
+    period = _check_period(period)
+    road, choice = road_network(net, settings=settings, period=period)
     notes: list[str] = []
-    if net is None:
-        net = load_skeleton(period=period) if period == "peak" else load_network()
-    if rail is None and set(modes) & {"transit", "taxi+transit"}:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            rail = load_rail(period=period)
-        notes += [str(w.message) for w in caught]
-    elif rail is not None:
-        rail = rail.with_period(period)
-    gh = green_heart if green_heart is not None else load_green_heart()
-    gh_metric = shapely.union_all(gh.to_crs(METRIC_CRS).geometry.values)
-    gh_area = float(gpd.GeoSeries([gh_metric], crs=METRIC_CRS).to_crs(AREA_CRS).area.iloc[0]) / 1e6
-    pop = _population(population, population_column)
-    pts = [(c.lon, c.lat) for c in centres]
-    names = [c.name for c in centres]
-    label = net.source + (" (coarse skeleton)" if net.coarse else "")
-    if net.coarse:
+    tn = None
+    if set(modes_) & {"transit", "taxi+transit"}:
+        tn = transit_network(rail, settings=settings, period=period, notes=notes)
+        if tn is not None and headway_minutes is not None:
+            tn = tn.with_headway(headway_minutes)
+    if road.coarse:
         notes.append(
             "road network: embedded COARSE SKELETON of OSM major roads: no minor roads, one-way "
             "streets or road classes; classes inferred from arc length and built-up context, "
             "speeds assumed (urban 40/60, rural 60/90 km/h off-peak). Use --network with a full "
             "OSM extract for real work."
         )
-    time_frames = []
-    journey_rows: list[dict[str, Any]] = []
-    reach_rows: list[dict[str, Any]] = []
-    reach_geoms: list[Any] = []
-    drive_geoms: dict[str, Any] = {}
-    m = travel_time_matrix(net, pts, max_snap_m=max_snap_m, access_kmh=road_access_kmh).to_numpy()
-    if "drive" in modes:
-        time_frames.append(("drive", m))
-        for i, a in enumerate(names):
-            for j, b in enumerate(names):
-                if i != j:
-                    journey_rows.append(
-                        {"from": a, "to": b, "chain": "drive", "access_mode": "car",
-                         "access_min": 0.0, "wait_min": 0.0, "in_vehicle_min": float(m[i, j]),
-                         "transfer_min": 0.0, "egress_mode": "car", "egress_min": 0.0,
-                         "total_min": float(m[i, j]), "boardings": 0, "lines": "",
-                         "route": f"car on {'the coarse skeleton' if net.coarse else net.source}"}
-                    )  # fmt: skip
-    if {"drive", "taxi+transit"} & set(modes):
-        for c, p in zip(centres, pts, strict=True):
-            iso = isochrones(
-                net, p, minutes=[minutes], max_snap_m=max_snap_m, access_kmh=road_access_kmh
-            )
-            g = iso.to_crs(METRIC_CRS).geometry.iloc[0]
-            drive_geoms[c.name] = g
-            if "drive" in modes:
-                reach_rows.append({"centre": c.name, "mode": "drive"})
-                reach_geoms.append(g)
-    if rail is not None and "transit" in modes:
-        stations = _station_points(rail)
-        w_acc = w_egr = None
-        if walk_net is not None:
-            w_acc = travel_time_matrix(walk_net, pts, stations, max_snap_m=10_000.0).to_numpy()
-            w_egr = travel_time_matrix(walk_net, stations, pts, max_snap_m=10_000.0).to_numpy()
-            notes.append(f"transit access and egress walk on {walk_net.source}")
-        js = plan_journeys(rail, pts, access=w_acc, egress=w_egr)
-        journey_rows += _journey_rows("transit", names, js)
-        time_frames.append(
-            ("transit", np.array([[0.0 if i == j else js[i][j].total for j in range(len(pts))]
-                                  for i in range(len(pts))]))
-        )  # fmt: skip
-        for c, p in zip(centres, pts, strict=True):
-            reach_rows.append({"centre": c.name, "mode": "transit"})
-            reach_geoms.append(transit_reach(rail, p, minutes))
-    if rail is not None and "taxi+transit" in modes:
-        stations = _station_points(rail)
-        # stations off the road network are reached on foot from the nearest road (counted)
-        far = max(max_snap_m, 10_000.0)
-        taxi_a = travel_time_matrix(net, pts, stations, max_snap_m=far, access_kmh=road_access_kmh)
-        taxi_e = travel_time_matrix(net, stations, pts, max_snap_m=far, access_kmh=road_access_kmh)
-        sx, sy = rail.stop_xy
-        walk = rail.walk_minutes(pts)
-        taxi_acc = taxi_a.to_numpy() + rail.taxi_overhead_minutes
-        taxi_egr = taxi_e.to_numpy() + rail.taxi_overhead_minutes
-        acc = np.minimum(walk, taxi_acc)
-        egr = np.minimum(walk.T, taxi_egr)
-        acc_mode = np.where(walk <= taxi_acc, "walk", "taxi")
-        egr_mode = np.where(taxi_egr >= walk.T, "walk", "taxi")
-        js = plan_journeys(rail, pts, access=acc, egress=egr, access_mode=acc_mode,
-                           egress_mode=egr_mode)  # fmt: skip
-        journey_rows += _journey_rows("taxi+transit", names, js)
-        time_frames.append(
-            ("taxi+transit", np.array([[0.0 if i == j else js[i][j].total for j in range(len(pts))]
-                                       for i in range(len(pts))]))
-        )  # fmt: skip
-        speed = rail.walk_kmh / 3.6 * 60.0 / rail.detour
-        for i, c in enumerate(centres):
-            arr = transit_arrivals(rail, pts[i], acc[i])
-            ok = arr < minutes
-            islands = shapely.buffer(
-                shapely.points(sx[ok], sy[ok]), (minutes - arr[ok]) * speed, quad_segs=32
-            )
-            reach_rows.append({"centre": c.name, "mode": "taxi+transit"})
-            reach_geoms.append(shapely.union_all([drive_geoms[c.name], *islands]))
-    if not time_frames:
-        raise InputError("no mode could be computed: pass a rail network for transit modes")
-    rows = []
-    for mode, mat in time_frames:
-        for i, a in enumerate(names):
-            for j, b in enumerate(names):
-                rows.append({"mode": mode, "from": a, "to": b, "minutes": float(mat[i, j])})
-    times = pd.DataFrame(rows)
-    best = times.loc[times.groupby(["from", "to"], sort=False)["minutes"].idxmin()]
-    best = best.assign(best_of=best["mode"], mode="best")
-    times = pd.concat([times, best], ignore_index=True)
-    times["within_threshold"] = times["minutes"] <= minutes
-    journeys = pd.DataFrame(journey_rows)
-    if len(journeys):
-        fastest = journeys.loc[journeys.groupby(["from", "to"], sort=False)["total_min"].idxmin()]
-        journeys["fastest"] = journeys.index.isin(fastest.index)
-
-    reach = pd.DataFrame(reach_rows)
-    reach["minutes"] = minutes
-    for k, v in _measure(reach_geoms, gh_metric, gh_area, pop, population_column).items():
-        reach[k] = v
-    overlap_rows, overlap_geoms = [], []
-    for mode in [m for m in MODES if m in set(reach["mode"])]:
-        gs = [g for g, r in zip(reach_geoms, reach_rows, strict=True) if r["mode"] == mode]
-        overlap_rows += [{"mode": mode, "kind": "any"}, {"mode": mode, "kind": "all"}]
-        inter = gs[0]
-        for g in gs[1:]:
-            inter = inter.intersection(g)
-        overlap_geoms += [shapely.union_all(gs), inter]
-    overlap = pd.DataFrame(overlap_rows)
-    overlap["minutes"] = minutes
-    for k, v in _measure(overlap_geoms, gh_metric, gh_area, pop, population_column).items():
-        overlap[k] = v
-    to_wgs = [to_wgs84_geom(g) for g in reach_geoms]
-    ov_wgs = [to_wgs84_geom(g) for g in overlap_geoms]
-    approx = bool(gh["approximate"].any()) if "approximate" in gh else False
-    if approx:
-        notes.append("green heart: APPROXIMATE sketch (not the legal boundary)")
-    if rail is not None:
-        notes += [f"transit: {a}" for a in rail.assumptions]
-    return CommuteCircle(
-        times=times,
-        reach=gpd.GeoDataFrame(reach, geometry=to_wgs, crs=WGS84),
-        overlap=gpd.GeoDataFrame(overlap, geometry=ov_wgs, crs=WGS84),
-        minutes=float(minutes),
-        network=label,
-        coarse=net.coarse,
-        approximate_green_heart=approx,
-        notes=notes,
-        journeys=journeys,
-        period=period,
-    )
-
-
-# ---------------------------------------------------------------------- scenarios
-
-
-@dataclass
-class ScenarioResult:
-    """Networks with the planned links merged, and a report of each link."""
-
-    net: Network
-    rail: TransitNetwork | None
-    links: pd.DataFrame
-
-
-def apply_scenario(
-    net: Network,
-    rail: TransitNetwork | None,
-    links: gpd.GeoDataFrame,
-    *,
-    connect_m: float = 500.0,
-    remove_tolerance_m: float = 30.0,
-) -> ScenarioResult:
-    """Merge planned links into copies of the networks.
-
-    Each link is a LineString with properties ``mode`` (``drive`` or ``rail``), ``name``,
-    ``speed_kmh``, optional ``action`` (``add``, default, or ``remove``), ``oneway`` (drive)
-    and ``headway_minutes`` (rail, default 10). A drive link joins the network at the nodes
-    nearest its two ends (within ``connect_m``; otherwise it is reported as not connected and
-    left out); ``remove`` drops the road arcs lying along it. A rail link becomes a new line
-    between its two ends, joining stops within 300 m.
-    """
-    from .crs import to_wgs84
-    from .network import build_network
-
-    gdf = to_wgs84(links)
-    rows: list[dict[str, Any]] = []
-    tails = [net.tail.astype(np.int64)]
-    heads = [net.head.astype(np.int64)]
-    times = [net.time_s]
-    lengths = [net.length_m]
-    kinds = [net.kind]
-    keep = np.ones(net.n_arcs, dtype=bool)
-    lon, lat, ids = [net.lon], [net.lat], [net.node_id]
-    n_next = net.n_nodes
-    kind_names = (*net.kinds, "planned link")
-    planned_kind = np.int16(len(net.kinds))
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(np.column_stack([net.x, net.y]))
-    metric = gdf.to_crs(net.crs)
-    rail_out = rail
-    for (_, r), geom in zip(gdf.iterrows(), metric.geometry.values, strict=True):
-        name = str(r.get("name", f"link {len(rows)}"))
-        mode = str(r.get("mode", "drive"))
-        action = str(r.get("action", "add") or "add")
-        if geom is None or geom.geom_type != "LineString":
-            rows.append(
-                {
-                    "name": name,
-                    "mode": mode,
-                    "action": action,
-                    "status": "skipped: not a LineString",
-                }
-            )
-            continue
-        coords = np.asarray(geom.coords)
-        length = float(geom.length)
-        if mode == "drive" and action == "remove":
-            shapely.prepare(geom)
-            mids = shapely.points(
-                (net.x[net.tail] + net.x[net.head]) / 2, (net.y[net.tail] + net.y[net.head]) / 2
-            )
-            near = shapely.dwithin(geom, mids, remove_tolerance_m)
-            ends_near = shapely.dwithin(
-                geom, shapely.points(net.x[net.tail], net.y[net.tail]), remove_tolerance_m
-            )
-            hit = near & ends_near
-            keep &= ~hit
-            rows.append({"name": name, "mode": mode, "action": action, "length_m": length,
-                         "status": f"removed {int(hit.sum())} arcs" if hit.any() else "matched no road"})  # fmt: skip
-            continue
-        speed = float(r.get("speed_kmh", 60.0) or 60.0)
-        if speed <= 0:
-            raise InputError(f"link {name!r}: speed_kmh must be positive")
-        if mode == "drive":
-            d0, n0 = tree.query(coords[0])
-            d1, n1 = tree.query(coords[-1])
-            if max(d0, d1) > connect_m:
-                rows.append({"name": name, "mode": mode, "action": action, "length_m": length,
-                             "status": f"not connected: an end is {max(d0, d1):.0f} m from the network"})  # fmt: skip
-                continue
-            # chain through the link's inner vertices (new nodes)
-            inner = coords[1:-1]
-            chain = [int(n0)]
-            if len(inner):
-                ilon, ilat = transformer(net.crs, WGS84).transform(inner[:, 0], inner[:, 1])
-                lon.append(np.asarray(ilon))
-                lat.append(np.asarray(ilat))
-                ids.append(-(np.arange(len(inner)) + n_next + 1))
-                chain += list(range(n_next, n_next + len(inner)))
-                n_next += len(inner)
-            chain.append(int(n1))
-            pts = (
-                np.vstack([[net.x[n0], net.y[n0]], inner, [net.x[n1], net.y[n1]]])
-                if len(inner)
-                else np.array([[net.x[n0], net.y[n0]], [net.x[n1], net.y[n1]]])
-            )
-            seg = np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1]))
-            seg_t = seg / (speed / 3.6)
-            a, b = np.array(chain[:-1]), np.array(chain[1:])
-            oneway = bool(r.get("oneway", False) or False)
-            tails += [a] if oneway else [a, b]
-            heads += [b] if oneway else [b, a]
-            times += [seg_t] if oneway else [seg_t, seg_t]
-            lengths += [seg] if oneway else [seg, seg]
-            kinds += [np.full(a.size, planned_kind)] * (1 if oneway else 2)
-            rows.append({"name": name, "mode": mode, "action": action, "length_m": length,
-                         "status": f"added ({d0:.0f} m / {d1:.0f} m from the network)"})  # fmt: skip
-        elif mode == "rail":
-            if rail_out is None:
-                rows.append(
-                    {
-                        "name": name,
-                        "mode": mode,
-                        "action": action,
-                        "status": "skipped: no rail network",
-                    }
-                )
-                continue
-            g_wgs = gdf.geometry.loc[r.name]
-            a_ll, b_ll = g_wgs.coords[0], g_wgs.coords[-1]
-            headway = float(r.get("headway_minutes", 10.0) or 10.0)
-            rail_out = rail_out.add_line(
-                [(f"{name} A", a_ll[0], a_ll[1]), (f"{name} B", b_ll[0], b_ll[1])],
-                run_minutes=[length / (speed / 3.6) / 60.0],
-                headway_minutes=headway,
-                name=name,
-            )
-            rows.append(
-                {
-                    "name": name,
-                    "mode": mode,
-                    "action": action,
-                    "length_m": length,
-                    "status": "added as a rail line",
-                }
-            )
-        else:
-            raise InputError(f"link {name!r}: unknown mode {mode!r} (use 'drive' or 'rail')")
-    tails[0], heads[0], times[0], lengths[0], kinds[0] = (
-        tails[0][keep],
-        heads[0][keep],
-        times[0][keep],
-        lengths[0][keep],
-        kinds[0][keep],
-    )
-    new_net = build_network(
-        np.concatenate(lon), np.concatenate(lat), np.concatenate(ids).astype(np.int64),
-        np.concatenate(tails), np.concatenate(heads), np.concatenate(times),
-        np.concatenate(lengths), np.concatenate(kinds).astype(np.int16), kind_names,
-        mode=net.mode, source=net.source + " + scenario", coarse=net.coarse, note=net.note,
-        crs=net.crs,
+    gh = (
+        green_heart if isinstance(green_heart, gpd.GeoDataFrame)
+        else load_green_heart(green_heart, version=plan)
     )  # fmt: skip
-    return ScenarioResult(new_net, rail_out, pd.DataFrame(rows))
+    if isinstance(walk_net, (str, os.PathLike)):
+        walk_net = load_network(walk_net, mode="walk", settings=settings)
+    links = _scenario_links(scenario)
+    pop = _population(population, population_column)
+
+    def run(road: Network, tn: TransitNetwork | None) -> CommuteCircle:
+        r = _Run(road, tn, centres, nums["minutes"], modes_, nums["max_snap_m"],
+                 nums["road_access_kmh"], walk_net, list(notes))  # fmt: skip
+        return _circle(r, gh, pop, population_column, period)
+
+    cc = run(road, tn)
+    cc.network_choice = choice
+    cc.bands = _bands(road, centres, bands, max_snap_m=nums["max_snap_m"],
+                      access_kmh=nums["road_access_kmh"])  # fmt: skip
+    if validate and tn is not None:
+        from .validate import validate as _validate
+
+        cc.validation = _validate(road, tn, period=period)
+    if links is not None:
+        from .scenarios import apply_scenario, compare
+
+        sc = apply_scenario(road, tn, links)
+        after = run(sc.net, sc.rail)
+        table, gained = compare(cc, after)
+        cc.scenario = ScenarioComparison(sc.links, table, gained, after)
+    return cc
 
 
-def compare(before: CommuteCircle, after: CommuteCircle) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    """Before/after table (times and reach areas) and a layer of the area each centre gains."""
-    t = before.times.merge(after.times, on=["mode", "from", "to"], suffixes=("_before", "_after"))
-    t = t[t["from"] != t["to"]]
-    t = t.assign(change_minutes=t["minutes_after"] - t["minutes_before"])
-    t = t[["mode", "from", "to", "minutes_before", "minutes_after", "change_minutes"]]
-    r = before.reach.merge(
-        pd.DataFrame(after.reach.drop(columns="geometry")),
-        on=["centre", "mode"],
-        suffixes=("_before", "_after"),
-    )
-    gained = []
-    for (_, b), (_, a) in zip(before.reach.iterrows(), after.reach.iterrows(), strict=True):
-        gained.append(a.geometry.difference(b.geometry))
-    diff = gpd.GeoDataFrame(
-        {"centre": before.reach["centre"], "mode": before.reach["mode"],
-         "area_before_km2": r["area_km2_before"], "area_after_km2": r["area_km2_after"]},
-        geometry=gained, crs=WGS84,
-    )  # fmt: skip
-    return t.reset_index(drop=True), diff
+def _scenario_links(
+    scenario: gpd.GeoDataFrame | str | os.PathLike[str] | None,
+) -> gpd.GeoDataFrame | None:
+    if scenario is None:
+        return None
+    from .io import read_vector
+    from .scenarios import check_scenario
+
+    links = scenario if isinstance(scenario, gpd.GeoDataFrame) else read_vector(scenario)
+    check_scenario(links)
+    return links

@@ -581,10 +581,11 @@ def isochrones(
     -------
     geopandas.GeoDataFrame
         EPSG:4326, one row per threshold: ``minutes``, ``area_km2`` (measured in the
-        network's UTM zone), ``network`` (source label), ``coarse``, ``geometry``
-        ((Multi)Polygon, holes kept). ``attrs["snap_distance_m"]`` lists the snap distances;
-        ``attrs["local_kmh"]`` the local-street speed used (0 when off), ``attrs["local_detour"]``
-        its detour factor and ``attrs["local_effective_kmh"]`` their ratio.
+        network's UTM zone), ``network`` (source label), ``coarse``, ``snap_distance_m`` (the
+        farthest origin's distance to the network), ``access_m``, ``resolution_m`` (grid cell),
+        ``local_kmh`` (local-street speed used, 0 when off), ``local_detour`` (its detour
+        factor), ``local_effective_kmh`` (their ratio), ``geometry`` ((Multi)Polygon, holes
+        kept). The settings are columns so that they survive a file round trip.
     """
     thresholds = _check_minutes(minutes)
     access = float(access_m if access_m is not None else DEFAULT_ACCESS_M.get(net.mode, 100.0))
@@ -652,14 +653,14 @@ def isochrones(
             "area_km2": areas,
             "network": label,
             "coarse": net.coarse,
+            "snap_distance_m": float(np.max(snap.distance_m)) if len(snap.distance_m) else 0.0,
+            "access_m": access,
+            "resolution_m": res,
+            "local_kmh": local,
+            "local_detour": LOCAL_DETOUR,
+            "local_effective_kmh": local / LOCAL_DETOUR,
         },
         geometry=wgs,
         crs="EPSG:4326",
     )
-    gdf.attrs["snap_distance_m"] = snap.distance_m.tolist()
-    gdf.attrs["access_m"] = access
-    gdf.attrs["resolution_m"] = res
-    gdf.attrs["local_kmh"] = local
-    gdf.attrs["local_detour"] = LOCAL_DETOUR
-    gdf.attrs["local_effective_kmh"] = local / LOCAL_DETOUR
     return gdf
