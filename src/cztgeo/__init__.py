@@ -18,14 +18,15 @@ from .isochrones import isochrones
 from .maps import build_map, save_map, save_static
 from .network import load_network
 from .rail import load_rail, plan_journeys, read_gtfs
-from .scenarios import apply_scenario
 from .routing import travel_time_matrix, travel_times
+from .scenarios import apply_scenario
 from .settings import Settings
 from .validate import validate
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CommuteCircle",
     "Settings",
     "__version__",
     "apply_scenario",

@@ -1,28 +1,42 @@
-"""The ``cztgeo`` command: a thin shell over the library.
+"""The ``cztgeo`` command: a thin click shell over the library.
 
-Exit codes: 0 clean, 1 a check found something (encroachment), 2 bad input (one line on
-stderr, nothing written), 3 internal error (a bug: never read as 0 or 1). Every command writes
-its files through :class:`cztgeo.io.Outputs`: all of them, or none.
+Each command parses its options, makes one library call, writes through :mod:`cztgeo.report`
+inside :class:`cztgeo.io.Outputs` (all files or none) and prints a summary. Global options
+(``--data-dir``, ``--cache-dir``, ``--offline``, ``-v``) build one :class:`~cztgeo.Settings`,
+kept in the click context.
+
+Exit codes: 0 clean, 1 a check found something (encroachment, validate), 2 bad input (one line
+on stderr, nothing written), 3 internal error (a bug: never read as 0 or 1), 130 interrupted.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import math
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from .errors import CztgeoError
+import click
 
-__all__ = ["main"]
+from .errors import CztgeoError, CztgeoWarning
+
+if TYPE_CHECKING:
+    from .maps import Layer
+    from .network import Network
+    from .settings import Settings
+
+__all__ = ["cli", "main"]
 
 log = logging.getLogger("cztgeo")
 
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+PERIODS = click.Choice(["offpeak", "peak"])
+PLANS = click.Choice(["2010-2030", "2024-2035"])
+BASEMAP_HELP = "none, osm, tianditu, amap or an .mbtiles file"
+MAP_SUFFIXES = (".html", ".png", ".svg")
 
 
 def _one_line(text: object) -> str:
@@ -30,628 +44,630 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split()) or "(no message)"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and exit code 2 (subcommand parsers inherit it)."""
-
-    def error(self, message: str) -> Any:  # argparse's NoReturn
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
+# ---------------------------------------------------------------- parameter types
 
 
-def _float_list(text: str) -> list[float]:
+def _floats(text: str, param: click.Parameter | None, ctx: click.Context | None) -> list[float]:
     try:
-        vals = [float(t) for t in text.split(",") if t.strip()]
+        vals = [float(t) for t in str(text).split(",") if t.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected numbers separated by commas, got {text!r}"
-        ) from None
+        raise click.BadParameter(f"expected numbers separated by commas, got {text!r}") from None
     if not all(math.isfinite(v) for v in vals):
-        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+        raise click.BadParameter(f"expected finite numbers, got {text!r}", ctx, param)
     return vals
 
 
-def _minutes_list(text: str) -> list[float]:
-    vals = _float_list(text)
-    if not vals or any(v <= 0 for v in vals):
-        raise argparse.ArgumentTypeError(
-            f"minutes must be positive numbers like 15,30, got {text!r}"
-        )
-    return vals
+class Number(click.ParamType):  # type: ignore[type-arg]
+    """A finite number above (or from) a minimum."""
 
+    name = "number"
 
-def _number(minimum: float, strict: bool) -> Callable[[str], float]:
-    rel = ">" if strict else ">="
+    def __init__(self, minimum: float = 0.0, *, strict: bool = True) -> None:
+        self.minimum, self.strict = minimum, strict
 
-    def parse(text: str) -> float:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not math.isfinite(v) or v < minimum or (strict and v == minimum):
-            raise argparse.ArgumentTypeError(
-                f"expected a finite number {rel} {minimum:g}, got {text!r}"
-            )
+            v = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number, got {value!r}", param, ctx)
+        if not math.isfinite(v) or v < self.minimum or (self.strict and v == self.minimum):
+            rel = ">" if self.strict else ">="
+            self.fail(f"expected a finite number {rel} {self.minimum:g}, got {value!r}", param, ctx)
         return v
 
-    return parse
+
+class Minutes(click.ParamType):  # type: ignore[type-arg]
+    """Comma-separated positive minutes, e.g. ``15,30``."""
+
+    name = "minutes"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> list[float]:
+        if isinstance(value, list):
+            return value
+        vals = _floats(value, param, ctx)
+        if not vals or any(v <= 0 for v in vals):
+            self.fail(f"minutes must be positive numbers like 15,30, got {value!r}", param, ctx)
+        return vals
 
 
-_positive = _number(0.0, strict=True)
-_non_negative = _number(0.0, strict=False)
+class LonLat(click.ParamType):  # type: ignore[type-arg]
+    """A WGS84 ``LON,LAT`` pair; a swapped ``LAT,LON`` is recognised and refused."""
+
+    name = "LON,LAT"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[float, float]:
+        if isinstance(value, tuple):
+            return value
+        vals = _floats(value, param, ctx)
+        if len(vals) != 2:
+            self.fail(f"expected LON,LAT, got {value!r}", param, ctx)
+        lon, lat = vals
+        if 90 < abs(lat) <= 180 and abs(lon) <= 90:
+            self.fail(
+                f"{value!r} looks like LAT,LON (latitude {lat:g} is beyond ±90): give LON,LAT, "
+                f"e.g. {lat:g},{lon:g}",
+                param,
+                ctx,
+            )
+        if abs(lon) > 180 or abs(lat) > 90:
+            self.fail(f"{value!r} is not WGS84 LON,LAT (longitude ±180, latitude ±90)", param, ctx)
+        return lon, lat
 
 
-def _lonlat(text: str) -> tuple[float, float]:
-    vals = _float_list(text)
-    if len(vals) != 2:
-        raise argparse.ArgumentTypeError(f"expected LON,LAT, got {text!r}")
-    lon, lat = vals
-    if abs(lat) > 90 and abs(lat) <= 180 and abs(lon) <= 90:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} looks like LAT,LON (latitude {lat:g} is beyond ±90): give LON,LAT, "
-            f"e.g. {lat:g},{lon:g}"
-        )
-    if abs(lon) > 180 or abs(lat) > 90:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not WGS84 LON,LAT (longitude ±180, latitude ±90)"
-        )
-    return lon, lat
+class BBox(click.ParamType):  # type: ignore[type-arg]
+    """``W,S,E,N`` in degrees."""
+
+    name = "W,S,E,N"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> list[float]:
+        vals = _floats(value, param, ctx)
+        if len(vals) != 4:
+            self.fail(f"expected W,S,E,N, got {value!r}", param, ctx)
+        w, s_, e, n = vals
+        if not (-180 <= w < e <= 180 and -90 <= s_ < n <= 90):
+            self.fail(f"expected W,S,E,N in degrees with W<E and S<N: {value!r}", param, ctx)
+        return vals
 
 
-def _bbox(text: str) -> list[float]:
-    vals = _float_list(text)
-    if len(vals) != 4:
-        raise argparse.ArgumentTypeError(f"expected W,S,E,N, got {text!r}")
-    w, s_, e, n = vals
-    if not (-180 <= w < e <= 180 and -90 <= s_ < n <= 90):
-        raise argparse.ArgumentTypeError(f"expected W,S,E,N in degrees with W<E and S<N: {text!r}")
-    return vals
+POSITIVE = Number(0.0)
+NON_NEGATIVE = Number(0.0, strict=False)
 
 
-def _file_inputs(*paths: Any) -> list[str]:
-    """The inputs a command reads (outputs may not overwrite them); basemap presets skipped."""
+def _inputs(*paths: object) -> list[str]:
+    """The files a command reads (outputs may not overwrite them); basemap presets skipped."""
     return [str(p) for p in paths if p and str(p) not in ("none", "osm", "amap", "tianditu")]
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.find_root().obj
+    assert obj is not None, "the cztgeo group builds the settings"
+    return obj  # type: ignore[no-any-return]
+
+
+def _check_map_path(path: str, basemap: str | None, *, offline: bool = False) -> None:
+    """Refuse an unusable map path or basemap before any work is done."""
+    from . import maps
+    from .errors import InputError
+
+    maps.check_basemap(basemap, offline=offline)
+    if not path.lower().endswith(MAP_SUFFIXES):
+        raise InputError(f"cannot tell the map format from {path!r}: use {', '.join(MAP_SUFFIXES)}")
+
+
+def _write_map(
+    layers: Sequence[Layer], path: Path, *, basemap: str | None, note: str, title: str
+) -> None:
+    """An HTML map, or a static PNG/SVG/PDF, by the path's suffix."""
+    from . import maps
+
+    if path.suffix.lower() == ".html":
+        maps.save_map(maps.build_map(list(layers), basemap=basemap, note=note, title=title), path)
+    else:
+        maps.save_static(list(layers), path, title=title, note=note)
+
+
+# ---------------------------------------------------------------- the group
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    help="Transport and greenbelt analysis for Changsha-Zhuzhou-Xiangtan (长株潭).",
+)
+@click.version_option(package_name="cztgeo", prog_name="cztgeo")
+@click.option("-v", "--verbose", is_flag=True, help="log progress to stderr")
+@click.option("--data-dir", help="external data folder (default: $CZTGEO_DATA_DIR)")
+@click.option("--cache-dir", help="network cache folder (default: the user cache folder)")
+@click.option("--offline", is_flag=True, help="never use the network")
+@click.pass_context
+def cli(
+    ctx: click.Context, verbose: bool, data_dir: str | None, cache_dir: str | None, offline: bool
+) -> None:
     from .settings import Settings
 
-    changes: dict[str, Any] = {}
-    if getattr(args, "data_dir", None):
-        changes["data_dir"] = Path(args.data_dir)
-    if getattr(args, "cache_dir", None):
-        changes["cache_dir"] = Path(args.cache_dir)
-    if getattr(args, "offline", False):
-        changes["offline"] = True
-    return Settings().with_(**changes)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    changes: dict[str, object] = {"offline": offline}
+    if data_dir:
+        changes["data_dir"] = Path(data_dir)
+    if cache_dir:
+        changes["cache_dir"] = Path(cache_dir)
+    ctx.obj = Settings().with_(**changes)
+    ctx.meta["verbose"] = verbose
 
 
-# ---------------------------------------------------------------- commands
+@cli.command(help="version, data directory and embedded datasets")
+@click.option("--json", "as_json", is_flag=True, help="print as JSON")
+@click.pass_context
+def info(ctx: click.Context, as_json: bool) -> int:
+    import json
 
+    from .report import installation
 
-def cmd_info(args: argparse.Namespace) -> int:
-    from . import __version__
-    from .settings import embedded_data_dir
-
-    settings = _settings(args)
-    emb = embedded_data_dir()
-    embedded = _embedded_datasets(emb)
-    info: dict[str, Any] = {
-        "version": __version__,
-        "data_dir": str(settings.data_dir) if settings.data_dir else None,
-        "cache_dir": str(settings.cache_dir),
-        "embedded_data_dir": str(emb),
-        "embedded": embedded,
-    }
-    if args.json:
-        print(json.dumps(info, ensure_ascii=False, indent=2))
+    data = installation(_settings(ctx))
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return EXIT_OK
-    print(f"cztgeo {info['version']}")
-    print(f"data directory:  {info['data_dir'] or '(none: set CZTGEO_DATA_DIR)'}")
-    print(f"cache directory: {info['cache_dir']}")
-    print(f"embedded data:   {emb}")
+    click.echo(f"cztgeo {data['version']}")
+    click.echo(f"data directory:  {data['data_dir'] or '(none: set CZTGEO_DATA_DIR)'}")
+    click.echo(f"cache directory: {data['cache_dir']}")
+    click.echo(f"embedded data:   {data['embedded_data_dir']}")
+    embedded: dict[str, str] = data["embedded"]  # type: ignore[assignment]
     for name, meta in embedded.items():
-        print(f"  {name}: {meta}")
+        click.echo(f"  {name}: {meta}")
     return EXIT_OK
 
 
-def _embedded_datasets(folder: Path) -> dict[str, str]:
-    from .boundaries import BOUNDARY_SOURCE
-    from .greenheart import SKETCH_SOURCE
-
-    known = {
-        "czt_boundaries.geojson": BOUNDARY_SOURCE,
-        "green_heart_sketch.geojson": SKETCH_SOURCE,
-        "czt_road_skeleton.geojson": (
-            "scgraph-data 2.0.0 world_highways, © OpenStreetMap contributors (ODbL): "
-            "coarse major-road skeleton"
-        ),
-    }
-    return {name: desc for name, desc in known.items() if (folder / name).exists()}
-
-
-def cmd_boundaries(args: argparse.Namespace) -> int:
-    from .boundaries import load_boundaries
-
-    return _write_or_print(
-        lambda: load_boundaries(args.level), args.output, f"{args.level} boundaries", "boundaries"
-    )
-
-
-def _write_or_print(
-    load: Callable[[], Any], output: str | None, what: str, command: str, inputs: Any = ()
+def _write_layer(
+    load: Any, output: str | None, what: str, command: str, inputs: Sequence[str] = ()
 ) -> int:
     """Write to ``output`` (format from the suffix, all or nothing), or print the table."""
     from .io import Outputs, check_output_suffix, write_vector
 
     if not output:
-        print(load().drop(columns="geometry").to_string(index=False))
+        click.echo(load().drop(columns="geometry").to_string(index=False))
         return EXIT_OK
     check_output_suffix(output)
     with Outputs(command, inputs=inputs) as tx:
         target = tx.file(output)  # refuses an output that is also an input, before any work
         gdf = load()
         write_vector(gdf, target)
-    print(f"wrote {len(gdf)} {what} to {output}")
+    click.echo(f"wrote {len(gdf)} {what} to {output}")
     return EXIT_OK
 
 
-def cmd_green_heart(args: argparse.Namespace) -> int:
+@cli.command(help="city, county or metro-area boundaries in WGS84")
+@click.option("--level", type=click.Choice(["city", "county", "metro"]), default="city")
+@click.option(
+    "-o", "--output", help="output file; format from the suffix (.gpkg .geojson .shp .parquet .csv)"
+)
+def boundaries(level: Literal["city", "county", "metro"], output: str | None) -> int:
+    from .boundaries import load_boundaries
+
+    return _write_layer(lambda: load_boundaries(level), output, f"{level} boundaries", "boundaries")
+
+
+@cli.command("green-heart", help="the green heart (sketch or an official file) in WGS84")
+@click.argument("file", required=False)
+@click.option("--plan", default="2024-2035", type=PLANS, help="plan version of the sketch")
+@click.option("--crs", help="CRS of the file if missing or wrong: EPSG code, gcj02 or bd09")
+@click.option("--zone-column", help="column with zone names")
+@click.option("-o", "--output", help="output file; format from the suffix")
+def green_heart(
+    file: str | None, plan: str, crs: str | None, zone_column: str | None, output: str | None
+) -> int:
     from .greenheart import load_green_heart
 
-    return _write_or_print(
-        lambda: load_green_heart(
-            args.file, version=args.version, crs=args.crs, zone_column=args.zone_column
-        ),
-        args.output,
-        "green-heart zones",
-        "green-heart",
-        inputs=_file_inputs(args.file),
-    )
+    return _write_layer(
+        lambda: load_green_heart(file, version=plan, crs=crs, zone_column=zone_column),
+        output, "green-heart zones", "green-heart", inputs=_inputs(file),
+    )  # fmt: skip
 
 
-def _check_map_path(path: str, basemap: Any) -> None:
-    """Refuse an unusable --map path or basemap before any work is done."""
-    from . import maps
-    from .errors import InputError
-
-    maps.check_basemap(basemap)
-    if not path.lower().endswith((".html", ".png", ".svg")):
-        raise InputError(f"cannot tell the map format from {path!r}: use .html, .png or .svg")
-
-
-def _write_map(layers: list[Any], path: str, *, basemap: Any, note: str, title: str) -> None:
-    """An HTML map, or a static PNG/SVG, by the path's suffix."""
-    from . import maps
-
-    if path.lower().endswith(".html"):
-        maps.save_map(maps.build_map(layers, basemap=basemap, note=note, title=title), path)
-    else:
-        maps.save_static(layers, path, title=title, note=note)
-
-
-def _maps_write(layers: list[Any], path: Any, **kw: Any) -> None:
-    _write_map(layers, str(path), **kw)
-
-
-def _network(args: argparse.Namespace, mode: str) -> Any:
-    from .network import load_network
-
-    return load_network(args.network, mode=mode, settings=_settings(args))
-
-
-def cmd_isochrones(args: argparse.Namespace) -> int:
+@cli.command(help="isochrone polygons from one or more origins")
+@click.option(
+    "--network",
+    help="OSM .osm/.osm.pbf, or a .cztnet cache (default: the embedded coarse skeleton)",
+)
+@click.option("--mode", default="drive", type=click.Choice(["drive", "walk", "bike", "rail"]))
+@click.option(
+    "--origin",
+    "origins",
+    type=LonLat(),
+    multiple=True,
+    required=True,
+    help="WGS84 LON,LAT; repeat for several origins",
+)
+@click.option("--minutes", type=Minutes(), default="15,30", show_default=True, help="thresholds")
+@click.option("--access-m", type=POSITIVE, help="distance from a reached road that still counts")
+@click.option("--resolution-m", type=POSITIVE, help="grid cell size")
+@click.option(
+    "--style", default="network", type=click.Choice(["network", "exact", "convex", "concave"])
+)
+@click.option("--max-snap-m", type=POSITIVE, default=1000.0, show_default=True)
+@click.option(
+    "--local-kmh",
+    type=NON_NEGATIVE,
+    help="speed on unmapped local streets (default 20 on a coarse network, else off; 0 = off)",
+)
+@click.option("--map", "map_path", help="also write a map (.html, .png, .svg or .pdf)")
+@click.option("--basemap", default="none", help=BASEMAP_HELP)
+@click.option(
+    "-o", "--output", required=True, help="output file (.gpkg .geojson .parquet .shp .csv)"
+)
+@click.pass_context
+def isochrones(ctx: click.Context, network: str | None, mode: str, origins: tuple[tuple[float, float], ...],
+               minutes: list[float], access_m: float | None, resolution_m: float | None, style: str,
+               max_snap_m: float, local_kmh: float | None, map_path: str | None, basemap: str,
+               output: str) -> int:  # fmt: skip
     from . import maps
     from .io import Outputs, check_output_suffix, write_vector
-    from .isochrones import isochrones
+    from .isochrones import isochrones as compute
+    from .network import load_network
 
-    check_output_suffix(args.output)
-    if args.map:
-        _check_map_path(args.map, args.basemap)
-    with Outputs("isochrones", inputs=_file_inputs(args.network, args.basemap)) as tx:
-        target = tx.file(args.output)
-        map_target = tx.file(args.map) if args.map else None
-        net = _network(args, args.mode)
-        gdf = isochrones(
-            net,
-            args.origin,
-            minutes=args.minutes,
-            access_m=args.access_m,
-            resolution_m=args.resolution_m,
-            style=args.style,
-            max_snap_m=args.max_snap_m,
-            local_kmh=args.local_kmh,
-        )
+    check_output_suffix(output)
+    if map_path:
+        _check_map_path(map_path, basemap)
+    with Outputs("isochrones", inputs=_inputs(network, basemap)) as tx:
+        target = tx.file(output)
+        map_target = tx.file(map_path) if map_path else None
+        net = load_network(network, mode=mode, settings=_settings(ctx))
+        gdf = compute(
+            net, list(origins), minutes=minutes, access_m=access_m, resolution_m=resolution_m,
+            style=style, max_snap_m=max_snap_m, local_kmh=local_kmh,  # type: ignore[arg-type]
+        )  # fmt: skip
         write_vector(gdf, target)
         if map_target is not None:
-            layers = [maps.network_layer(net), maps.isochrone_layer(gdf)]
             note = "road network: COARSE SKELETON (major roads only)" if net.coarse else ""
-            _maps_write(layers, map_target, basemap=args.basemap, note=note, title="isochrones")
+            layers = [maps.network_layer(net), maps.isochrone_layer(gdf)]
+            _write_map(layers, map_target, basemap=basemap, note=note, title="isochrones")
     coarse = "  [coarse skeleton: major roads only]" if net.coarse else ""
     areas = ", ".join(
         f"{m:g} min {a:,.1f} km²" for m, a in zip(gdf["minutes"], gdf["area_km2"], strict=True)
     )
-    print(f"wrote {len(gdf)} isochrones to {args.output}: {areas}{coarse}")
+    click.echo(f"wrote {len(gdf)} isochrones to {output}: {areas}{coarse}")
     return EXIT_OK
 
 
-def _default_network(args: argparse.Namespace) -> tuple[Any, str]:
-    """--network if given, else a fetched full OSM cache, else the embedded coarse skeleton."""
-    from .errors import DataSourceError
-    from .network import load_network
-    from .speeds import SpeedProfile
-
-    settings = _settings(args)
-    profile = SpeedProfile(period=getattr(args, "period", "offpeak"))
-    if args.network:
-        return load_network(
-            args.network, mode="drive", settings=settings, profile=profile
-        ), "--network"
-    fetched = Path(settings.cache_dir) / "czt_drive.cztnet"
-    if fetched.exists():
-        try:
-            return load_network(
-                fetched, mode="drive", settings=settings, profile=profile
-            ), f"fetched OSM cache {fetched}"
-        except DataSourceError as exc:  # a bad cache must not break every later run
-            print(
-                f"cztgeo: warning: ignoring the fetched cache ({_one_line(exc)}); using the "
-                "embedded skeleton; run 'cztgeo data fetch' again to rebuild it",
-                file=sys.stderr,
-            )
-    return load_network(
-        mode="drive", settings=settings, profile=profile
-    ), "embedded coarse skeleton"
-
-
-def _check_scenario(links: Any) -> None:
-    """Refuse scenario links with unusable attributes (one line naming the row and column)."""
-    from .errors import InputError
-
-    problems = []
-    if "mode" in links and not links["mode"].isin(["drive", "rail"]).all():
-        bad = sorted({str(v) for v in links["mode"] if v not in ("drive", "rail")})[:3]
-        problems.append(f"mode must be 'drive' or 'rail', found {bad}")
-    for col, need in (("speed_kmh", "positive"), ("headway_minutes", "positive")):
-        if col not in links:
-            continue
-        vals = links[col]
-        num = vals.map(lambda v: _as_float(v))
-        bad_rows = [
-            i for i, (v, f) in enumerate(zip(vals, num, strict=True))
-            if v is not None and not (isinstance(v, float) and math.isnan(v))
-            and (f is None or not math.isfinite(f) or f <= 0)
-        ]  # fmt: skip
-        if bad_rows:
-            problems.append(
-                f"{col} must be a {need} number, found {vals.iloc[bad_rows[0]]!r} in row "
-                f"{bad_rows[0]}"
-            )
-    if problems:
-        raise InputError("scenario: " + "; ".join(problems))
-
-
-def _as_float(v: Any) -> float | None:
-    if isinstance(v, bool):
-        return None
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def cmd_commute_circle(args: argparse.Namespace) -> int:
-    from .io import Outputs
-
-    inputs = _file_inputs(
-        args.network, args.scenario, args.rail_lines, args.gtfs, args.green_heart,
-        args.population, args.walk_network, args.basemap,
-    )  # fmt: skip
-    with Outputs("commute-circle", inputs=inputs) as tx:
-        return _commute_circle(args, tx.folder(args.out))
-
-
-def _commute_circle(args: argparse.Namespace, out: Path) -> int:
-    """The main job; ``out`` is the staging folder that becomes ``--out`` when all succeeded."""
-    import json as _json
-    import warnings
-
+@cli.command(
+    help="which features intersect which green-heart zone (exit 1 if any encroaches)",
+    epilog="Exit codes: 0 nothing encroaches (per --fail-on), 1 something does, 2 bad input, "
+    "3 internal error.",
+)
+@click.argument("file")
+@click.option(
+    "--out", required=True, help="folder for overlaps.gpkg/.geojson, summary.csv, report.md/.html"
+)
+@click.option("--crs", help="the features' real CRS if missing or wrong: EPSG code, gcj02, bd09")
+@click.option("--id-column", help="column with unique feature ids")
+@click.option("--zones", multiple=True, help="check only this zone (repeat for several)")
+@click.option(
+    "--tolerance-m",
+    type=NON_NEGATIVE,
+    default=200.0,
+    show_default=True,
+    help="near band outside the boundary",
+)
+@click.option(
+    "--min-area-m2",
+    type=NON_NEGATIVE,
+    default=1.0,
+    show_default=True,
+    help="smaller overlaps are slivers",
+)
+@click.option(
+    "--fail-on",
+    multiple=True,
+    metavar="ZONE",
+    help="a zone whose overlap fails (repeat; default: all)",
+)
+@click.option(
+    "--green-heart",
+    "green_heart_file",
+    help="official boundary file (default: the approximate sketch)",
+)
+@click.option("--green-heart-crs", help="CRS of the boundary file if missing or wrong")
+@click.option("--plan", default="2024-2035", type=PLANS, help="plan version of the sketch")
+@click.option(
+    "--reference", help="reference layer for the GCJ-02 guard (default: OSM road skeleton)"
+)
+@click.option(
+    "--map", "map_path", help="also write a map of the findings (.html, .png, .svg or .pdf)"
+)
+@click.option("--basemap", default="none", help=BASEMAP_HELP)
+def encroachment(file: str, out: str, crs: str | None, id_column: str | None, zones: tuple[str, ...],
+                 tolerance_m: float, min_area_m2: float, fail_on: tuple[str, ...],
+                 green_heart_file: str | None, green_heart_crs: str | None, plan: str,
+                 reference: str | None, map_path: str | None, basemap: str) -> int:  # fmt: skip
     from . import maps
-    from .boundaries import load_boundaries
-    from .circle import apply_scenario, commute_circle, compare
-    from .errors import DataSourceError
+    from .encroachment import check_zone_names, encroaching
+    from .encroachment import encroachment as compute
     from .greenheart import load_green_heart
-    from .io import atomic_path, read_vector, write_csv, write_vector
-    from .rail import RailWarning, load_rail, read_gtfs
+    from .io import Outputs, read_vector
+    from .report import write_encroachment
 
-    maps.check_basemap(args.basemap, offline=args.offline)
-    settings = _settings(args)
-    net, which = _default_network(args)
-    rail_notes: list[str] = []
-    try:
+    if map_path:
+        _check_map_path(map_path, basemap)
+    with Outputs("encroachment", inputs=_inputs(file, green_heart_file, reference, basemap)) as tx:
+        folder = tx.folder(out)  # refuses an --out holding an input, before any work
+        map_target = tx.file(map_path) if map_path else None
+        features = read_vector(file, crs=crs, to_wgs=False)
+        gh = load_green_heart(green_heart_file, version=plan, crs=green_heart_crs)
+        available = sorted(set(gh["zone"]))
+        gate = check_zone_names(list(fail_on), available, option="--fail-on") if fail_on else None
+        if zones:
+            check_zone_names(list(zones), available, option="--zones")
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RailWarning)
-            rail = (
-                read_gtfs(args.gtfs) if args.gtfs else load_rail(args.rail_lines, settings=settings)
-            )
-        rail_notes = [str(w.message) for w in caught]
-    except DataSourceError as exc:
-        if args.gtfs or args.rail_lines:
-            raise
-        rail = None
-        rail_notes = [f"rail modes skipped: {exc}"]
-    if rail is not None and args.headway_min is not None:
-        rail = rail.with_headway(args.headway_min)
-    gh = load_green_heart(args.green_heart, version=args.version)
-    pop_path = args.population
-    population = (
-        pop_path if pop_path and pop_path.lower().endswith((".tif", ".tiff"))
-        else read_vector(pop_path) if pop_path else None
-    )  # fmt: skip
-    from .network import load_network as _load
-
-    walk_net = (
-        _load(args.walk_network, mode="walk", settings=settings) if args.walk_network else None
-    )
-    scenario = read_vector(args.scenario) if args.scenario else None
-    if scenario is not None:
-        _check_scenario(scenario)
-    kwargs: dict[str, Any] = {
-        "minutes": args.minutes,
-        "green_heart": gh,
-        "population": population,
-        "walk_net": walk_net,
-        "modes": ("drive",) if rail is None else ("drive", "transit", "taxi+transit"),
-        "period": args.period,
-    }
-    cc = commute_circle(net, rail, **kwargs)
-    from .validate import validate
-
-    checks = validate(net, rail, period=args.period) if rail is not None else None
-    cc.notes = rail_notes + cc.notes
-    after = None
-    if scenario is not None:
-        sc = apply_scenario(net, rail, scenario)
-        after = commute_circle(sc.net, sc.rail, **kwargs)
-    times = cc.times.copy()
-    times.insert(0, "network", cc.network)
-    write_csv(times, out / "centre_times.csv")
-    write_csv(cc.journeys, out / "journeys.csv")
-    if checks is not None:
-        write_csv(checks, out / "validation.csv")
-    write_vector(cc.reach, out / "reach.gpkg")
-    write_vector(cc.overlap, out / "overlap.gpkg")
-    summary: dict[str, Any] = {
-        "network": cc.network,
-        "network_choice": which,
-        "coarse": cc.coarse,
-        "minutes": cc.minutes,
-        "green_heart_approximate": cc.approximate_green_heart,
-        "rail": rail.source if rail is not None else None,
-        "notes": cc.notes,
-        "period": cc.period,
-        "best_minutes": cc.matrix("best").round(1).to_dict(),
-        "journeys": cc.journeys.round(2).to_dict(orient="records") if len(cc.journeys) else [],
-        "validation": (
-            {
-                "counts": checks["status"].value_counts().to_dict(),
-                "rows": checks.round(3).to_dict(orient="records"),
-            }
-            if checks is not None
-            else None
-        ),
-        "reach": cc.reach.drop(columns="geometry").round(3).to_dict(orient="records"),
-        "overlap": cc.overlap.drop(columns="geometry").round(3).to_dict(orient="records"),
-    }
-    if after is not None:
-        table, diff = compare(cc, after)
-        write_csv(table, out / "scenario_times.csv")
-        write_vector(diff, out / "scenario_gained.gpkg")
-        write_csv(sc.links, out / "scenario_links.csv")
-        summary["scenario_links"] = sc.links.to_dict(orient="records")
-    with atomic_path(out / "summary.json") as tmp:
-        tmp.write_text(
-            _json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-        )
-    layers = [
-        maps.boundaries_layer(load_boundaries("city")),
-        maps.green_heart_layer(gh),
-        maps.network_layer(net),
-    ]
-    if rail is not None:
-        layers.append(maps.stations_layer(rail.stops_gdf()))
-    palette = dict(
-        zip(cc.reach["centre"].unique(), ["#e41a1c", "#377eb8", "#4daf4a", "#ff7f00"], strict=False)
-    )
-    for mode in dict.fromkeys(cc.reach["mode"]):
-        r = cc.reach[cc.reach["mode"] == mode]
-        layers.append(
-            maps.Layer(r, f"{mode}: {cc.minutes:g}-min reach per centre", colour_by="centre", colours=palette,
-                       tooltip=("centre", "mode", "area_km2", "green_heart_km2"), fill_opacity=0.15,
-                       show=mode == "drive", legend=palette if mode == "drive" else None)
+            warnings.simplefilter("always", CztgeoWarning)
+            result = compute(
+                features, gh, id_column=id_column, zones=list(zones) or None,
+                tolerance_m=tolerance_m, min_area_m2=min_area_m2,
+                reference=read_vector(reference) if reference else None,
+            )  # fmt: skip
+        notes = [_one_line(w.message) for w in caught]
+        for n in notes:
+            click.echo(f"cztgeo encroachment: warning: {n}", err=True)
+        write_encroachment(
+            result, folder, green_heart=gh, features_checked=len(features), notes=notes,
+            input_name=Path(file).name, fail_on=gate,
         )  # fmt: skip
-    allr = cc.overlap[cc.overlap["kind"] == "all"]
-    layers.append(maps.Layer(allr, "within reach of all three centres", colour="#984ea3",
-                             tooltip=("mode", "area_km2", "green_heart_km2"), fill_opacity=0.5))  # fmt: skip
-    note = " | ".join(n for n in (
-        "road: COARSE SKELETON (major roads only)" if cc.coarse else "",
-        "green heart: APPROXIMATE sketch" if cc.approximate_green_heart else "",
-    ) if n)  # fmt: skip
-    m = maps.build_map(
-        layers, basemap=args.basemap, offline=args.offline, title="CZT half-hour circle", note=note
+        approx = bool(gh["approximate"].any()) if "approximate" in gh else False
+        if map_target is not None:
+            note = "green heart: APPROXIMATE sketch" if approx else ""
+            layers = [maps.green_heart_layer(gh), maps.encroachment_layer(result)]
+            _write_map(
+                layers, map_target, basemap=basemap, note=note, title="green-heart encroachment"
+            )
+    bad = encroaching(result, gate, available=available)
+    n_bad = bad.iloc[:, 0].nunique() if len(bad) else 0
+    tail = " [APPROXIMATE green-heart sketch: not a legal check]" if approx else ""
+    click.echo(
+        f"{n_bad:,} of {len(features):,} features encroach on the green heart; "
+        f"report in {Path(out) / 'report.md'}{tail}"
     )
-    maps.save_map(m, out / "map.html", offline=args.offline)
+    return EXIT_FOUND if n_bad else EXIT_OK
 
-    print(f"road network: {cc.network} [{which}]")
-    print(f"rail: {rail.source if rail is not None else 'not available (see notes)'}")
-    print(f"\ncentre-to-centre minutes (fastest mode; threshold {cc.minutes:g}):")
-    print(cc.matrix("best").round(1).to_string())
-    for mode in dict.fromkeys(cc.times["mode"]):
-        if mode != "best":
-            print(f"\n{mode}:")
-            print(cc.matrix(mode).round(1).to_string())
-    if len(cc.journeys):
-        print("\nhow (fastest chain per pair; minutes):")
-        fast = cc.journeys[cc.journeys["fastest"]] if "fastest" in cc.journeys else cc.journeys
-        cols = ["from", "to", "chain", "access_min", "wait_min", "in_vehicle_min",
-                "transfer_min", "egress_min", "total_min"]  # fmt: skip
-        print(fast[cols].round(1).to_string(index=False))
-        tr = cc.journeys[cc.journeys["chain"] == "transit"]
-        if len(tr):
-            print("\npublic transport alone (walk + metro + intercity + HSR):")
-            print(tr[[*cols, "route"]].round(1).to_string(index=False))
-    if checks is not None:
-        counts = checks["status"].value_counts()
-        print(
-            "\nvalidation against published facts (validation.csv; `cztgeo validate` for the "
-            "table): " + ", ".join(f"{n} {k}" for k, n in counts.items())
-        )
-    print("\nreach:")
-    print(cc.reach.drop(columns="geometry").round(2).to_string(index=False))
-    print("\noverlaps (any = from any centre, all = within reach of all three):")
-    print(cc.overlap.drop(columns="geometry").round(2).to_string(index=False))
-    if after is not None:
-        print("\nscenario (before -> after):")
-        print(table.round(1).to_string(index=False))
-        print(sc.links.to_string(index=False))
-    for n in cc.notes:
-        print(f"note: {n}")
-    print(
-        f"\nwrote {args.out}/centre_times.csv, journeys.csv, validation.csv, reach.gpkg, "
-        "overlap.gpkg, summary.json, map.html"
-    )
+
+@cli.command("commute-circle", help="the three-city half-hour circle (the main job)")
+@click.option("--out", required=True, help="output folder")
+@click.option(
+    "--network",
+    help="road network: OSM file or .cztnet (default: fetched cache, else the coarse skeleton)",
+)
+@click.option(
+    "--scenario", help="GeoJSON of planned links (mode, name, speed_kmh, action, headway_minutes)"
+)
+@click.option("--minutes", type=POSITIVE, default=30.0, show_default=True)
+@click.option(
+    "--headway-min",
+    type=POSITIVE,
+    help="rail headway for every line (default: the line file's sourced figures)",
+)
+@click.option("--rail-lines", help="line-definition JSON (default: embedded)")
+@click.option("--gtfs", help="a GTFS feed (folder or .zip) instead of the line file")
+@click.option(
+    "--green-heart",
+    "green_heart_file",
+    help="official green-heart file (default: approximate sketch)",
+)
+@click.option("--plan", default="2024-2035", type=PLANS, help="plan version of the sketch")
+@click.option("--population", help="GeoTIFF raster, or points/polygons with a 'population' column")
+@click.option(
+    "--walk-network", help="OSM file: rail access/egress walks on it (default: straight line x 1.3)"
+)
+@click.option("--basemap", default="none", help=BASEMAP_HELP)
+@click.option(
+    "--offline", is_flag=True, help="the map makes no remote request (also the global --offline)"
+)
+@click.option("--period", default="offpeak", type=PERIODS, help="road speeds and headways")
+@click.pass_context
+def commute_circle(ctx: click.Context, out: str, network: str | None, scenario: str | None,
+                   minutes: float, headway_min: float | None, rail_lines: str | None,
+                   gtfs: str | None, green_heart_file: str | None, plan: str,
+                   population: str | None, walk_network: str | None, basemap: str,
+                   offline: bool, period: str) -> int:  # fmt: skip
+    from . import maps
+    from .circle import DEFAULT_BANDS
+    from .circle import commute_circle as compute
+    from .errors import InputError
+    from .io import Outputs
+    from .report import format_commute_circle, write_commute_circle
+
+    settings = _settings(ctx)
+    offline = offline or settings.offline  # the global flag is never overridden
+    if rail_lines and gtfs:
+        raise InputError("give --rail-lines or --gtfs, not both")
+    maps.check_basemap(basemap, offline=offline)
+    inputs = _inputs(network, scenario, rail_lines, gtfs, green_heart_file, population,
+                     walk_network, basemap)  # fmt: skip
+    with Outputs("commute-circle", inputs=inputs) as tx:
+        folder = tx.folder(out)
+        cc = compute(
+            network, rail_lines or gtfs, minutes=minutes, period=period,
+            green_heart=green_heart_file, plan=plan, population=population,
+            walk_net=walk_network, headway_minutes=headway_min, scenario=scenario,
+            validate=True, bands=DEFAULT_BANDS, settings=settings,
+        )  # fmt: skip
+        write_commute_circle(cc, folder, basemap=basemap, offline=offline)
+    click.echo(format_commute_circle(cc, folder=out))
     return EXIT_OK
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    """Exit 0 when every comparable fact is within its tolerance, 1 when one is not."""
+@cli.command(
+    help="every published travel fact beside the model's figure for the same trip (exit 1 if one fails)"
+)
+@click.option("--network", help="road network: OSM file or .cztnet (default: as commute-circle)")
+@click.option("--rail-lines", help="line-definition JSON (default: embedded)")
+@click.option("--gtfs", help="a GTFS feed (folder or .zip) instead of the line file")
+@click.option("--period", default="offpeak", type=PERIODS)
+@click.option("-o", "--output", help="write the table as CSV")
+@click.pass_context
+def validate(ctx: click.Context, network: str | None, rail_lines: str | None, gtfs: str | None,
+             period: str, output: str | None) -> int:  # fmt: skip
+    from .circle import road_network, transit_network
     from .io import Outputs, write_csv
-    from .rail import load_rail, read_gtfs
-    from .validate import validate
+    from .report import format_validation
+    from .validate import validate as compute
 
-    with Outputs("validate", inputs=_file_inputs(args.network, args.rail_lines, args.gtfs)) as tx:
-        target = tx.file(args.output) if args.output else None
-        net, which = _default_network(args)
-        rail = (
-            read_gtfs(args.gtfs)
-            if args.gtfs
-            else load_rail(args.rail_lines, settings=_settings(args), period=args.period)
-        )
-        table = validate(net, rail, period=args.period)
+    settings = _settings(ctx)
+    with Outputs("validate", inputs=_inputs(network, rail_lines, gtfs)) as tx:
+        target = tx.file(output) if output else None
+        net, which = road_network(network, settings=settings, period=period)
+        rail = transit_network(rail_lines or gtfs, settings=settings, period=period)
+        table = compute(net, rail, period=period)
         if target is not None:
             write_csv(table, target)
-    print(f"road network: {net.source}{' (coarse skeleton)' if net.coarse else ''} [{which}]")
-    print(f"transit: {rail.source}; period: {args.period}\n")
-    view = table[["id", "what", "published", "unit", "model", "ratio", "status", "note"]]
-    import pandas as pd
-
-    with pd.option_context("display.max_colwidth", 70, "display.width", 250):
-        print(view.round(2).to_string(index=False))
-    counts = table["status"].value_counts()
-    print("\n" + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    header = (
+        f"road network: {net.source}{' (coarse skeleton)' if net.coarse else ''} [{which}]\n"
+        f"transit: {rail.source if rail else '(none)'}; period: {period}\n\n"
+    )
+    click.echo(format_validation(table, header=header))
     return EXIT_FOUND if (table["status"] == "fail").any() else EXIT_OK
 
 
-def _layers_from_files(args: argparse.Namespace) -> list[Any]:
+MAP_LAYERS = ("boundaries", "counties", "green-heart", "network", "stations", "isochrones",
+              "encroachment")  # fmt: skip
+
+
+def _map_layers(settings: Settings, wanted: list[str], *, network: str | None,
+                isochrones_file: str | None, encroachment_file: str | None,
+                green_heart_file: str | None) -> list[Layer]:  # fmt: skip
+    """The layers the ``map`` command draws, read from the embedded data or the given files."""
     from . import maps
     from .boundaries import load_boundaries
     from .greenheart import load_green_heart
     from .io import read_vector
+    from .network import load_network
+    from .rail import load_rail
 
-    wanted = [x.strip() for x in args.layers.split(",") if x.strip()]
-    known = {
-        "boundaries",
-        "counties",
-        "green-heart",
-        "network",
-        "isochrones",
-        "stations",
-        "encroachment",
+    def stations() -> Layer:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CztgeoWarning)
+            return maps.stations_layer(load_rail(settings=settings).stops_gdf())
+
+    def drive() -> Network:
+        return load_network(network, mode="drive", settings=settings)
+
+    builders: dict[str, Callable[[], Layer]] = {
+        "boundaries": lambda: maps.boundaries_layer(load_boundaries("city")),
+        "counties": lambda: maps.boundaries_layer(load_boundaries("county"), "counties"),
+        "green-heart": lambda: maps.green_heart_layer(load_green_heart(green_heart_file)),
+        "network": lambda: maps.network_layer(drive()),
+        "stations": stations,
+        "isochrones": lambda: maps.isochrone_layer(read_vector(isochrones_file)),  # type: ignore[arg-type]
+        "encroachment": lambda: maps.encroachment_layer(read_vector(encroachment_file)),  # type: ignore[arg-type]
     }
-    unknown = set(wanted) - known
-    if unknown:
-        from .errors import InputError
-
-        raise InputError(f"unknown layers {sorted(unknown)}: use {', '.join(sorted(known))}")
-    layers = []
-    for name in wanted:
-        if name == "boundaries":
-            layers.append(maps.boundaries_layer(load_boundaries("city")))
-        elif name == "counties":
-            layers.append(maps.boundaries_layer(load_boundaries("county"), "counties"))
-        elif name == "green-heart":
-            layers.append(maps.green_heart_layer(load_green_heart(args.green_heart)))
-        elif name == "network":
-            layers.append(maps.network_layer(_network(args, "drive")))
-        elif name == "stations":
-            import warnings
-
-            from .rail import load_rail
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                layers.append(maps.stations_layer(load_rail(settings=_settings(args)).stops_gdf()))
-        elif name == "isochrones" and args.isochrones:
-            layers.append(maps.isochrone_layer(read_vector(args.isochrones)))
-        elif name == "encroachment" and args.encroachment:
-            layers.append(maps.encroachment_layer(read_vector(args.encroachment)))
-    return layers
+    given = {"isochrones": isochrones_file, "encroachment": encroachment_file}
+    return [builders[n]() for n in wanted if given.get(n, True)]
 
 
-def cmd_map(args: argparse.Namespace) -> int:
+@cli.command("map", help="a map of cztgeo layers: HTML, PNG, SVG or PDF by suffix")
+@click.option("--out", required=True, help=".html, .png, .svg or .pdf")
+@click.option(
+    "--layers",
+    default="boundaries,green-heart,network",
+    show_default=True,
+    help="comma list: " + ", ".join(MAP_LAYERS),
+)
+@click.option("--network", help="road network file (default: the coarse skeleton)")
+@click.option(
+    "--isochrones", "isochrones_file", help="isochrone file written by 'cztgeo isochrones'"
+)
+@click.option(
+    "--encroachment", "encroachment_file", help="overlaps file written by 'cztgeo encroachment'"
+)
+@click.option("--green-heart", "green_heart_file", help="official green-heart file")
+@click.option("--basemap", default="none", help=BASEMAP_HELP)
+@click.option("--tianditu-token", help="Tianditu key for --basemap tianditu")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="self-contained: no remote request at all (also the global --offline)",
+)
+@click.option("--title", help="map title")
+@click.option("--approval-number", help="审图号 printed on static maps")
+@click.pass_context
+def map_(ctx: click.Context, out: str, layers: str, network: str | None, isochrones_file: str | None,
+         encroachment_file: str | None, green_heart_file: str | None, basemap: str,
+         tianditu_token: str | None, offline: bool, title: str | None,
+         approval_number: str | None) -> int:  # fmt: skip
     from . import maps
+    from .errors import InputError
     from .io import Outputs
 
-    maps.check_basemap(args.basemap, offline=args.offline, tianditu_token=args.tianditu_token)
-    suffix = Path(args.out).suffix.lower()
-    if suffix not in (".html", ".png", ".svg"):
-        from .errors import InputError
-
-        raise InputError(f"cannot tell the map format from {args.out!r}: use .html, .png or .svg")
-    inputs = _file_inputs(
-        args.network, args.isochrones, args.encroachment, args.green_heart, args.basemap
-    )
+    settings = _settings(ctx)
+    offline = offline or settings.offline
+    maps.check_basemap(basemap, offline=offline, tianditu_token=tianditu_token)
+    suffix = Path(out).suffix.lower()
+    if suffix not in MAP_SUFFIXES:
+        raise InputError(f"cannot tell the map format from {out!r}: use {', '.join(MAP_SUFFIXES)}")
+    wanted = [x.strip() for x in layers.split(",") if x.strip()]
+    unknown = sorted(set(wanted) - set(MAP_LAYERS))
+    if unknown:
+        raise InputError(f"unknown layers {unknown}: use {', '.join(MAP_LAYERS)}")
+    inputs = _inputs(network, isochrones_file, encroachment_file, green_heart_file, basemap)
     with Outputs("map", inputs=inputs) as tx:
-        target = tx.file(args.out)
-        layers = _layers_from_files(args)
-        basemap = args.basemap
+        target = tx.file(out)
+        drawn = _map_layers(settings, wanted, network=network, isochrones_file=isochrones_file,
+                            encroachment_file=encroachment_file, green_heart_file=green_heart_file)  # fmt: skip
         if suffix == ".html":
-            m = maps.build_map(layers, basemap=basemap, offline=args.offline, tianditu_token=args.tianditu_token,
-                               title=args.title or "cztgeo map")  # fmt: skip
-            maps.save_map(m, target, offline=args.offline)
-        elif suffix in (".png", ".svg"):
+            m = maps.build_map(drawn, basemap=basemap, offline=offline, tianditu_token=tianditu_token,
+                               title=title or "cztgeo map")  # fmt: skip
+            maps.save_map(m, target, offline=offline)
+        else:
             mb = basemap if basemap and str(basemap).lower().endswith(".mbtiles") else None
             maps.save_static(
-                layers,
-                target,
-                title=args.title or "",
-                basemap=mb,
-                approval_number=args.approval_number,
+                drawn, target, title=title or "", basemap=mb, approval_number=approval_number
             )
-    print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.2f} MB, {len(layers)} layers)")
+    click.echo(f"wrote {out} ({Path(out).stat().st_size / 1e6:.2f} MB, {len(drawn)} layers)")
     return EXIT_OK
 
 
-def cmd_data_fetch(args: argparse.Namespace) -> int:
+@cli.group(help="download and prepare OSM data (needs the internet)")
+def data() -> None:
+    pass
+
+
+@data.command(help="download the Hunan OSM extract, clip to the metro area, build caches")
+@click.option("--url", help="extract URL (default: the Hunan extract of openstreetmap.fr)")
+@click.option("--sha256", help="expected SHA-256 of the download")
+@click.option("--no-md5", is_flag=True, help="do not look for URL.md5")
+@click.option("--out", help="folder for the download and caches (default: the cache dir)")
+@click.option("--modes", default="drive,walk,rail", show_default=True)
+@click.option("--bbox", type=BBox(), help="clip to W,S,E,N instead of the metro area")
+@click.option("-q", "--quiet", is_flag=True, help="no progress bar")
+@click.option("--timeout-s", type=POSITIVE, help="network timeout (connect <= 10 s, read <= 60 s)")
+@click.pass_context
+def fetch(ctx: click.Context, url: str | None, sha256: str | None, no_md5: bool, out: str | None,
+          modes: str, bbox: list[float] | None, quiet: bool, timeout_s: float | None) -> int:  # fmt: skip
+    import shapely
     from tqdm import tqdm
 
     from .boundaries import load_boundaries
+    from .errors import InputError, OfflineError
     from .network import prepare_networks
     from .sources import DEFAULT_EXTRACT_URL, download
 
-    settings = _settings(args)
-    if args.timeout_s:
-        settings = settings.with_(timeout_s=args.timeout_s)
-    out_dir = Path(args.out or settings.cache_dir)
-    url = args.url or DEFAULT_EXTRACT_URL
-    pbf = out_dir / Path(url.split("?")[0]).name
+    settings = _settings(ctx)
+    if timeout_s:
+        settings = settings.with_(timeout_s=timeout_s)
     if settings.offline:
-        from .errors import OfflineError
-
         raise OfflineError("'data fetch' downloads OSM data but cztgeo is offline (--offline)")
+    url = url or DEFAULT_EXTRACT_URL
     if not url.lower().startswith(("http://", "https://")):
-        from .errors import InputError
-
         raise InputError(f"cannot download {url!r}: only http(s) URLs are supported")
-    bar = tqdm(total=None, unit="B", unit_scale=True, desc="download", disable=args.quiet)
+    out_dir = Path(out or settings.cache_dir)
+    pbf = out_dir / Path(url.split("?")[0]).name
+    bar = tqdm(total=None, unit="B", unit_scale=True, desc="download", disable=quiet)
 
     def progress(done: int, total: int | None) -> None:
         if total and bar.total != total:
@@ -659,330 +675,50 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
         bar.update(done - bar.n)
 
     try:
-        download(
-            url,
-            pbf,
-            settings=settings,
-            sha256=args.sha256,
-            md5_url=None if args.no_md5 else url + ".md5",
-            progress=progress,
-        )
+        download(url, pbf, settings=settings, sha256=sha256,
+                 md5_url=None if no_md5 else url + ".md5", progress=progress)  # fmt: skip
     finally:
         bar.close()
-    if args.bbox:
-        import shapely
-
-        w, s_, e, n = args.bbox
-        clip = shapely.box(w, s_, e, n)
-    else:
-        clip = load_boundaries("metro").geometry.iloc[0]
-    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
-    built = prepare_networks(pbf, out_dir, modes=modes, clip=clip)
+    clip = shapely.box(*bbox) if bbox else load_boundaries("metro").geometry.iloc[0]
+    wanted = tuple(m.strip() for m in modes.split(",") if m.strip())
+    built = prepare_networks(pbf, out_dir, modes=wanted, clip=clip)
     for mode, path in built.items():
-        print(f"{mode}: {path}")
-    print(f"use them with --network {out_dir}/czt_drive.cztnet (and the walk/rail files)")
+        click.echo(f"{mode}: {path}")
+    click.echo(f"use them with --network {out_dir}/czt_drive.cztnet (and the walk/rail files)")
     return EXIT_OK
 
 
-def cmd_encroachment(args: argparse.Namespace) -> int:
-    from .io import Outputs
-
-    if args.map:
-        _check_map_path(args.map, args.basemap)
-    inputs = _file_inputs(args.file, args.green_heart, args.reference, args.basemap)
-    with Outputs("encroachment", inputs=inputs) as tx:
-        out = tx.folder(args.out)  # refuses an --out holding an input, before any work
-        map_target = tx.file(args.map) if args.map else None
-        return _encroachment(args, out, map_target)
+# ---------------------------------------------------------------- entry point
 
 
-def _encroachment(args: argparse.Namespace, out: Path, map_target: Path | None) -> int:
-    import warnings
-
-    from .encroachment import (
-        EncroachmentWarning,
-        check_zone_names,
-        encroaching,
-        encroachment,
-        write_report,
-    )
-    from .greenheart import load_green_heart
-    from .io import read_vector
-
-    features = read_vector(args.file, crs=args.crs, to_wgs=False)
-    gh = load_green_heart(args.green_heart, version=args.version, crs=args.green_heart_crs)
-    available = sorted(set(gh["zone"]))
-    if args.fail_on:
-        check_zone_names(args.fail_on, available, option="--fail-on")
-    if args.zones:
-        check_zone_names(args.zones, available, option="--zones")
-    reference = read_vector(args.reference) if args.reference else None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", EncroachmentWarning)
-        result = encroachment(
-            features,
-            gh,
-            id_column=args.id_column,
-            zones=args.zones,
-            tolerance_m=args.tolerance_m,
-            min_area_m2=args.min_area_m2,
-            reference=reference,
-        )
-    for w in caught:
-        print(f"cztgeo encroachment: warning: {_one_line(w.message)}", file=sys.stderr)
-    for n in result.attrs.get("unchecked", []):
-        print(f"cztgeo encroachment: note: {_one_line(n)}", file=sys.stderr)
-    write_report(result, out, input_name=Path(args.file).name, fail_on=args.fail_on)
-    if map_target is not None:
-        from . import maps
-
-        layers = [maps.green_heart_layer(gh), maps.encroachment_layer(result)]
-        note = "green heart: APPROXIMATE sketch" if result.attrs["approximate"] else ""
-        _maps_write(
-            layers, map_target, basemap=args.basemap, note=note, title="green-heart encroachment"
-        )
-    bad = encroaching(result, args.fail_on)
-    idc = result.attrs["id_column"]
-    n_bad = bad[idc].nunique() if len(bad) else 0
-    approx = (
-        " [APPROXIMATE green-heart sketch: not a legal check]"
-        if result.attrs["approximate"]
-        else ""
-    )
-    print(
-        f"{n_bad:,} of {result.attrs['n_features']:,} features encroach on the green heart; "
-        f"report in {Path(args.out) / 'report.md'}{approx}"
-    )
-    return EXIT_FOUND if n_bad else EXIT_OK
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:  # fmt: skip
+    print(f"cztgeo: warning: {_one_line(message)}", file=file or sys.stderr)
 
 
-# ---------------------------------------------------------------- parser
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "info": cmd_info,
-    "boundaries": cmd_boundaries,
-    "green-heart": cmd_green_heart,
-    "isochrones": cmd_isochrones,
-    "data": cmd_data_fetch,
-    "encroachment": cmd_encroachment,
-    "commute-circle": cmd_commute_circle,
-    "validate": cmd_validate,
-    "map": cmd_map,
-}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="cztgeo",
-        description="Transport and greenbelt analysis for Changsha-Zhuzhou-Xiangtan (长株潭).",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
-    parser.add_argument(
-        "--data-dir", help="external data folder (default: $CZTGEO_DATA_DIR or ../shared/geodata)"
-    )
-    parser.add_argument("--cache-dir", help="network cache folder (default: ~/.cache/cztgeo)")
-    parser.add_argument("--offline", action="store_true", help="never use the network")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("info", help="version, data directory and embedded datasets")
-    p.add_argument("--json", action="store_true", help="print as JSON")
-
-    p = sub.add_parser("boundaries", help="city, county or metro-area boundaries in WGS84")
-    p.add_argument("--level", choices=["city", "county", "metro"], default="city")
-    p.add_argument(
-        "-o",
-        "--output",
-        help="output file; format from the suffix (.gpkg .geojson .shp .parquet .csv)",
-    )
-
-    p = sub.add_parser("green-heart", help="the green heart (sketch or an official file) in WGS84")
-    p.add_argument(
-        "file", nargs="?", help="official boundary file (default: the approximate sketch)"
-    )
-    p.add_argument("--version", default="2024-2035", choices=["2010-2030", "2024-2035"])
-    p.add_argument("--crs", help="CRS of the file if missing or wrong: EPSG code, gcj02 or bd09")
-    p.add_argument("--zone-column", help="column with zone names")
-    p.add_argument("-o", "--output", help="output file; format from the suffix")
-
-    p = sub.add_parser("isochrones", help="isochrone polygons from one or more origins")
-    p.add_argument(
-        "--network",
-        help="OSM .osm/.osm.pbf, or a .cztnet cache (default: the embedded coarse skeleton)",
-    )
-    p.add_argument("--mode", default="drive", choices=["drive", "walk", "bike", "rail"])
-    p.add_argument(
-        "--origin",
-        type=_lonlat,
-        action="append",
-        required=True,
-        metavar="LON,LAT",
-        help="WGS84; repeat for several origins",
-    )
-    p.add_argument(
-        "--minutes", type=_minutes_list, default=[15.0, 30.0], help="thresholds, e.g. 15,30"
-    )
-    p.add_argument(
-        "--access-m", type=_positive, help="distance from a reached road that still counts"
-    )
-    p.add_argument("--resolution-m", type=_positive, help="grid cell size")
-    p.add_argument("--style", default="network", choices=["network", "exact", "convex", "concave"])
-    p.add_argument("--max-snap-m", type=_positive, default=1000.0)
-    p.add_argument(
-        "--local-kmh",
-        type=_non_negative,
-        help="speed on unmapped local streets (default 20 on a coarse network, else off; 0 = off)",
-    )
-    p.add_argument("--map", help="also write a map (.html, .png or .svg)")
-    p.add_argument(
-        "--basemap", default="none", help="map basemap: none, osm, amap or an .mbtiles file"
-    )
-    p.add_argument(
-        "-o", "--output", required=True, help="output file (.gpkg .geojson .parquet .shp .csv)"
-    )
-
-    p = sub.add_parser(
-        "encroachment",
-        help="which features intersect which green-heart zone (exit 1 if any encroaches)",
-        description="Exit codes: 0 nothing encroaches (per --fail-on), 1 something does, "
-        "2 bad input, 3 internal error.",
-    )
-    p.add_argument(
-        "file", help="features: .gpkg .geojson .shp .parquet, or .csv with wkt or lon/lat"
-    )
-    p.add_argument(
-        "--out",
-        required=True,
-        help="folder for overlaps.gpkg/.geojson, summary.csv, report.md/.html",
-    )
-    p.add_argument(
-        "--crs", help="the features' real CRS if missing or wrong: EPSG code, gcj02, bd09"
-    )
-    p.add_argument("--id-column", help="column with unique feature ids")
-    p.add_argument("--zones", nargs="+", help="check only these zones")
-    p.add_argument(
-        "--tolerance-m", type=_non_negative, default=200.0, help="near band outside the boundary"
-    )
-    p.add_argument(
-        "--min-area-m2", type=_non_negative, default=1.0, help="smaller overlaps are slivers"
-    )
-    p.add_argument(
-        "--fail-on", nargs="+", metavar="ZONE", help="zones whose overlap fails (default: all)"
-    )
-    p.add_argument("--green-heart", help="official boundary file (default: the approximate sketch)")
-    p.add_argument("--green-heart-crs", help="CRS of the boundary file if missing or wrong")
-    p.add_argument("--version", default="2024-2035", choices=["2010-2030", "2024-2035"])
-    p.add_argument(
-        "--reference", help="reference layer for the GCJ-02 guard (default: OSM road skeleton)"
-    )
-    p.add_argument("--map", help="also write a map of the findings (.html, .png or .svg)")
-    p.add_argument(
-        "--basemap", default="none", help="map basemap: none, osm, amap or an .mbtiles file"
-    )
-
-    p = sub.add_parser("commute-circle", help="the three-city half-hour circle (the main job)")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument(
-        "--network",
-        help="road network: OSM file or .cztnet (default: fetched cache, else the coarse skeleton)",
-    )
-    p.add_argument(
-        "--scenario",
-        help="GeoJSON of planned links (mode, name, speed_kmh, action, headway_minutes)",
-    )
-    p.add_argument("--minutes", type=_positive, default=30.0)
-    p.add_argument(
-        "--headway-min",
-        type=_positive,
-        help="rail headway for every line (default: the line file's sourced figures)",
-    )
-    p.add_argument("--rail-lines", help="line-definition JSON (default: embedded)")
-    p.add_argument("--gtfs", help="a GTFS feed (folder or .zip) instead of the line file")
-    p.add_argument("--green-heart", help="official green-heart file (default: approximate sketch)")
-    p.add_argument("--version", default="2024-2035", choices=["2010-2030", "2024-2035"])
-    p.add_argument(
-        "--population", help="GeoTIFF raster, or points/polygons with a 'population' column"
-    )
-    p.add_argument(
-        "--walk-network",
-        help="OSM file: rail access/egress walks on it (default: straight line x 1.3)",
-    )
-    p.add_argument(
-        "--basemap", default="none", help="none, osm, tianditu, amap or an .mbtiles file"
-    )
-    p.add_argument("--offline", action="store_true", help="map makes no remote request")
-    p.add_argument(
-        "--period", default="offpeak", choices=["offpeak", "peak"],
-        help="road speeds and headways (default: offpeak)",
-    )  # fmt: skip
-
-    p = sub.add_parser(
-        "validate", help="every published travel fact beside the model's figure for the same trip"
-    )
-    p.add_argument(
-        "--network", help="road network: OSM file or .cztnet (default: as commute-circle)"
-    )
-    p.add_argument("--rail-lines", help="line-definition JSON (default: embedded)")
-    p.add_argument("--gtfs", help="a GTFS feed (folder or .zip) instead of the line file")
-    p.add_argument("--period", default="offpeak", choices=["offpeak", "peak"])
-    p.add_argument("-o", "--output", help="write the table as CSV")
-
-    p = sub.add_parser("map", help="a map of cztgeo layers: HTML, PNG or SVG by suffix")
-    p.add_argument("--out", required=True, help=".html, .png or .svg")
-    p.add_argument(
-        "--layers",
-        default="boundaries,green-heart,network",
-        help="comma list: boundaries, counties, green-heart, network, stations, isochrones, encroachment",
-    )
-    p.add_argument("--network", help="road network file (default: the coarse skeleton)")
-    p.add_argument("--isochrones", help="isochrone file written by 'cztgeo isochrones'")
-    p.add_argument("--encroachment", help="overlaps file written by 'cztgeo encroachment'")
-    p.add_argument("--green-heart", help="official green-heart file")
-    p.add_argument(
-        "--basemap", default="none", help="none, osm, tianditu, amap or an .mbtiles file"
-    )
-    p.add_argument("--tianditu-token")
-    p.add_argument(
-        "--offline", action="store_true", help="self-contained: no remote request at all"
-    )
-    p.add_argument("--title")
-    p.add_argument("--approval-number", help="审图号 printed on static maps")
-
-    p = sub.add_parser("data", help="download and prepare OSM data (needs the internet)")
-    dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    f = dsub.add_parser(
-        "fetch", help="download the Hunan OSM extract, clip to the metro area, build caches"
-    )
-    f.add_argument("--url", help="extract URL (default: the Hunan extract of openstreetmap.fr)")
-    f.add_argument("--sha256", help="expected SHA-256 of the download")
-    f.add_argument("--no-md5", action="store_true", help="do not look for URL.md5")
-    f.add_argument("--out", help="folder for the download and caches (default: the cache dir)")
-    f.add_argument("--modes", default="drive,walk,rail")
-    f.add_argument("--bbox", type=_bbox, help="clip to W,S,E,N instead of the metro area")
-    f.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    f.add_argument(
-        "--timeout-s", type=_positive, help="network timeout (connect <= 10 s, read <= 60 s)"
-    )
-    return parser
+def _where(argv: Sequence[str]) -> str:
+    """``cztgeo <command>`` for messages: the first argument naming a command."""
+    names = [a for a in argv if a in cli.commands]
+    return f"cztgeo {names[0]}" if names else "cztgeo"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 clean, 1 found, 2 bad input, 3 bug)."""
-    parser = build_parser()
+    args = list(sys.argv[1:] if argv is None else argv)
+    where = _where(args)
+    verbose = "-v" in args or "--verbose" in args
+    show = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a usage error (2, one line already printed)
-        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    if not args.command:
-        parser.print_help(sys.stderr)
+        code = cli.main(args=args, prog_name="cztgeo", standalone_mode=False)
+    except click.UsageError as exc:
+        ctx = exc.ctx
+        place = ctx.command_path if ctx is not None else where
+        print(f"{place}: error: {_one_line(exc.format_message())} (see --help)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    func = COMMANDS[args.command]
-    where = f"cztgeo {args.command}"
-    try:
-        code = func(args)
+    except click.ClickException as exc:
+        print(f"{where}: error: {_one_line(exc.format_message())}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except CztgeoError as exc:
         print(f"{where}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -990,11 +726,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = _one_line(f"{exc.strerror or exc}: {exc.filename or ''}")
         print(f"{where}: error: {what}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, click.Abort):
         print("cztgeo: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: must never read as "clean" (0) or "found" (1)
-        if args.verbose:
+        if verbose:
             import traceback
 
             traceback.print_exc()
@@ -1004,4 +740,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+    finally:
+        warnings.showwarning = show
     return code if code in (EXIT_OK, EXIT_FOUND) else EXIT_INTERNAL

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -247,8 +248,14 @@ def encroachment(
         ``status`` (inside / partly / sliver / near / outside), ``geom_type``,
         ``overlap_area_m2``, ``overlap_length_m``, ``feature_area_m2``, ``feature_length_m``,
         ``share_of_feature``, ``share_of_zone``, ``distance_m`` (0 when overlapping), and
-        ``geometry`` (the overlap; the feature itself for near/outside rows).
-        ``attrs["notes"]`` lists repairs and warnings.
+        ``geometry`` (the overlap; the feature itself for near/outside rows). The first
+        column is always the feature id (``id_column``, else ``feature_id``).
+
+    Warns
+    -----
+    EncroachmentWarning
+        Invalid geometries repaired, a suspected GCJ-02 offset, or a guard that could not
+        check (no reference data nearby).
     """
     from .greenheart import load_green_heart
     from .io import check_number
@@ -266,17 +273,11 @@ def encroachment(
     if zones:
         wanted = set(check_zone_names(zones, available, option="zones"))
         gh = gh[gh["zone"].isin(wanted)]
-    notes = list(prep.notes)
-    unchecked: list[str] = []
     declared = normalize_crs(crs) if crs is not None else features.crs
     if guard and isinstance(declared, pyproj.CRS) and declared.is_geographic:
         res = gcj_guard(to_wgs84(prep.gdf), reference)
-        if res.suspect:
-            notes.append(res.message)
+        if res.suspect or (not res.checked and res.message):
             warnings.warn(res.message, EncroachmentWarning, stacklevel=2)
-        elif not res.checked and res.message:
-            notes.append(res.message)
-            unchecked.append(res.message)
     if prep.notes:
         warnings.warn(
             f"{len(prep.notes)} invalid geometries repaired: " + "; ".join(prep.notes[:10]),
@@ -381,18 +382,10 @@ def encroachment(
     out = gpd.GeoDataFrame(table, geometry=list(g) if len(g) else [], crs=METRIC_CRS)
     out = out.to_crs(prep.out_crs)
     order = {s: k for k, s in enumerate(STATUSES)}
-    out = out.sort_values(
+    return out.sort_values(
         by=["status", "overlap_area_m2", "overlap_length_m"],
         key=lambda s: s.map(order) if s.name == "status" else -s,
     ).reset_index(drop=True)
-    out.attrs["notes"] = notes
-    out.attrs["unchecked"] = unchecked
-    out.attrs["zones"] = available
-    out.attrs["approximate"] = bool(gh["approximate"].any()) if len(gh) else False
-    out.attrs["n_features"] = len(geoms)
-    out.attrs["id_column"] = prep.id_name
-    out.attrs["green_heart_source"] = "; ".join(sorted(set(gh["source"].astype(str))))
-    return out
 
 
 def summarize(result: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -441,9 +434,15 @@ def check_zone_names(names: Any, available: Any, *, option: str = "fail_on") -> 
     return wanted
 
 
-def encroaching(result: gpd.GeoDataFrame, fail_on: list[str] | None = None) -> gpd.GeoDataFrame:
+def encroaching(
+    result: gpd.GeoDataFrame,
+    fail_on: Sequence[str] | None = None,
+    *,
+    available: Sequence[str] | None = None,
+) -> gpd.GeoDataFrame:
     """Rows that count as encroachment: ``inside`` or ``partly`` in one of ``fail_on`` zones
-    (all zones when None). Slivers and near rows never count.
+    (all zones when None). Slivers and near rows never count. ``available`` lists the zones of
+    the green-heart layer checked (default: the zones in ``result``).
 
     Raises
     ------
@@ -452,120 +451,6 @@ def encroaching(result: gpd.GeoDataFrame, fail_on: list[str] | None = None) -> g
     """
     hit = result["status"].isin(["inside", "partly"])
     if fail_on:
-        available = result.attrs.get("zones", sorted(set(result["zone"].dropna())))
-        hit &= result["zone"].isin(set(check_zone_names(fail_on, available)))
+        have = available if available is not None else sorted(set(result["zone"].dropna()))
+        hit &= result["zone"].isin(set(check_zone_names(fail_on, have)))
     return result[hit]
-
-
-def _md(value: Any) -> str:
-    """Text from data, safe in a Markdown table cell: HTML escaped, no newline, no pipe."""
-    import html
-
-    text = " ".join(str(value).split())
-    text = html.escape(text, quote=False)
-    for ch in ("\\", "|", "`", "*", "_", "[", "]", "#"):
-        text = text.replace(ch, "\\" + ch)
-    return text
-
-
-def write_report(
-    result: gpd.GeoDataFrame,
-    out_dir: str | Any,
-    *,
-    input_name: str = "input",
-    fail_on: list[str] | None = None,
-    worst: int = 20,
-) -> dict[str, Any]:
-    """Write ``overlaps.gpkg``, ``overlaps.geojson``, ``summary.csv`` and ``report.md`` /
-    ``report.html`` into ``out_dir``, each file atomically. Returns the paths written."""
-    import html
-    from pathlib import Path
-
-    from .io import atomic_path, write_csv, write_vector
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    summary = summarize(result)
-    bad = encroaching(result, fail_on)
-    approx = bool(result.attrs.get("approximate", False))
-    idc = result.attrs.get("id_column", result.columns[0])
-    paths: dict[str, Any] = {}
-    layer = result.copy()
-    layer["geometry"] = layer.geometry.values
-    paths["gpkg"] = write_vector(layer, out / "overlaps.gpkg")
-    paths["geojson"] = write_vector(layer.to_crs(WGS84), out / "overlaps.geojson")
-    paths["csv"] = write_csv(summary, out / "summary.csv")
-
-    top = result[result["status"].isin(["inside", "partly"])].head(worst)
-    warn = (
-        "**The green-heart boundary used is an APPROXIMATE SKETCH, not the legal boundary.** "
-        "Results are indicative only; legal checks need the official file "
-        "(`--green-heart FILE`)."
-        if approx
-        else "Boundary: official file as supplied."
-    )
-    lines = [
-        f"# Green-heart encroachment check: {_md(input_name)}",
-        "",
-        warn,
-        "",
-        f"- boundary: {_md(result.attrs.get('green_heart_source', ''))}",
-        f"- features checked: {result.attrs.get('n_features', 0):,}",
-        f"- encroaching (inside/partly{', zones ' + _md(', '.join(fail_on)) if fail_on else ''}): "
-        f"{bad[idc].nunique() if len(bad) else 0:,} features",
-        "",
-        "## Totals per zone",
-        "",
-        "| zone | status | features | overlap m² | overlap m |",
-        "|---|---|---:|---:|---:|",
-    ]
-    for _, r in summary.iterrows():
-        lines.append(
-            f"| {_md(r['zone'])} | {r['status']} | {r['features']:,} | {r['overlap_area_m2']:,.1f} "
-            f"| {r['overlap_length_m']:,.1f} |"
-        )
-    lines += [
-        "",
-        f"## Worst cases (up to {worst})",
-        "",
-        f"| {_md(idc)} | zone | status | overlap m² | overlap m | share of feature |",
-        "|---|---|---|---:|---:|---:|",
-    ]
-    for _, r in top.iterrows():
-        lines.append(
-            f"| {_md(r[idc])} | {_md(r['zone'])} | {r['status']} | {r['overlap_area_m2']:,.1f} | "
-            f"{r['overlap_length_m']:,.1f} | {r['share_of_feature']:.1%} |"
-        )
-    notes = result.attrs.get("notes", [])
-    if notes:
-        lines += ["", "## Notes", ""] + [f"- {_md(n)}" for n in notes]
-    md = "\n".join(lines) + "\n"
-    with atomic_path(out / "report.md") as tmp:
-        tmp.write_text(md, encoding="utf-8")
-    paths["md"] = out / "report.md"
-    cols = [idc, "zone", "status", "overlap_area_m2", "overlap_length_m", "share_of_feature"]
-    note_items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape('Encroachment: ' + input_name)}</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}"
-        ".warn{background:#fee;border:2px solid #c00;padding:.5em}</style></head><body>"
-        f"<h1>Green-heart encroachment check: {html.escape(input_name)}</h1>"
-        f"<p class='{'warn' if approx else 'ok'}'>{html.escape(warn.replace('**', ''))}</p>"
-        f"<ul><li>boundary: {html.escape(str(result.attrs.get('green_heart_source', '')))}</li>"
-        f"<li>features checked: {result.attrs.get('n_features', 0):,}</li>"
-        f"<li>encroaching features: {bad[idc].nunique() if len(bad) else 0:,}</li></ul>"
-        "<h2>Totals per zone</h2>"
-        + summary.to_html(index=False, escape=True, float_format=lambda v: f"{v:,.1f}")
-        + f"<h2>Worst cases (up to {worst})</h2>"
-        + pd.DataFrame(top[cols]).to_html(
-            index=False, escape=True, float_format=lambda v: f"{v:,.2f}"
-        )
-        + (f"<h2>Notes</h2><ul>{note_items}</ul>" if notes else "")
-        + "</body></html>\n"
-    )
-    with atomic_path(out / "report.html") as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    paths["html"] = out / "report.html"
-    return paths
