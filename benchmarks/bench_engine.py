@@ -24,7 +24,7 @@ import shapely
 from cztgeo.isochrones import isochrones
 from cztgeo.network import read_network_cache
 from cztgeo.routing import snap_points, travel_time_matrix, travel_times
-from cztgeo.synthetic import grid_lonlat, synthetic_grid
+from cztgeo.testing import grid_lonlat, synthetic_grid
 
 MINUTES = 30.0
 ACCESS_M = 100.0

@@ -21,7 +21,7 @@ import folium
 
 from cztgeo import maps
 from cztgeo.isochrones import isochrones
-from cztgeo.synthetic import grid_lonlat, synthetic_grid
+from cztgeo.testing import grid_lonlat, synthetic_grid
 
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

@@ -15,7 +15,7 @@ from cztgeo.errors import InputError
 from cztgeo.rail import load_rail
 from cztgeo.routing import travel_time_matrix
 from cztgeo.scenarios import apply_scenario, compare
-from cztgeo.synthetic import grid_lonlat, synthetic_grid
+from cztgeo.testing import grid_lonlat, synthetic_grid
 
 # a toy region: 31 x 31 grid of 1 km edges at 60 km/h (1 min per edge)
 GRID = synthetic_grid(31, 1000.0, speed_kmh=60.0)

@@ -10,7 +10,7 @@ from cztgeo.errors import InputError
 from cztgeo.isochrones import isochrones
 from cztgeo.network import load_network
 from cztgeo.settings import Settings
-from cztgeo.synthetic import grid_lonlat, synthetic_grid
+from cztgeo.testing import grid_lonlat, synthetic_grid
 
 
 def iou(a, b):
@@ -200,7 +200,7 @@ def exact_local_reach(net, origin, minutes, v=LOCAL_V, walk_kmh=4.5, n=128):
 def _straight_road(n=21, spacing_m=100.0, speed_kmh=36.0):
     """A SYNTHETIC single straight two-way road west to east, nodes every 100 m."""
     from cztgeo.network import build_network
-    from cztgeo.synthetic import grid_lonlat
+    from cztgeo.testing import grid_lonlat
 
     ll = np.array([grid_lonlat(i * spacing_m / 100.0, 0.0) for i in range(n)])
     u, w = np.arange(n - 1), np.arange(1, n)
@@ -213,7 +213,7 @@ def _straight_road(n=21, spacing_m=100.0, speed_kmh=36.0):
 
 
 def test_local_straight_road_is_the_analytic_cone():
-    from cztgeo.synthetic import grid_lonlat
+    from cztgeo.testing import grid_lonlat
 
     road = _straight_road()
     iso = isochrones(road, grid_lonlat(0, 0), minutes=[1.0], local_kmh=20.0)

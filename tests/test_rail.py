@@ -13,7 +13,7 @@ from cztgeo.rail import (
     transit_reach,
     transit_time_matrix,
 )
-from cztgeo.synthetic import grid_lonlat
+from cztgeo.testing import grid_lonlat
 
 
 def _stations(names_xy):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from cztgeo.errors import InputError, SnapError
 from cztgeo.network import load_network
 from cztgeo.routing import snap_points, travel_time_matrix, travel_times
-from cztgeo.synthetic import grid_lonlat, synthetic_grid
+from cztgeo.testing import grid_lonlat, synthetic_grid
 
 GRID = synthetic_grid(21, 100.0)  # 100 m edges at 36 km/h: 10 s each
 II, JJ = np.meshgrid(np.arange(21), np.arange(21))

@@ -15,9 +15,9 @@ from .encroachment import encroachment
 from .greenheart import load_green_heart
 from .io import read_vector, write_vector
 from .isochrones import isochrones
-from .maps import build_map, save_map, save_static
-from .network import load_network
-from .rail import load_rail, plan_journeys, read_gtfs
+from .maps import Layer, build_map, save_map, save_static
+from .network import Network, load_network
+from .rail import TransitNetwork, load_rail, plan_journeys, read_gtfs
 from .routing import travel_time_matrix, travel_times
 from .scenarios import apply_scenario
 from .settings import Settings
@@ -27,7 +27,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CommuteCircle",
+    "Layer",
+    "Network",
     "Settings",
+    "TransitNetwork",
     "__version__",
     "apply_scenario",
     "bd09_to_gcj02",

@@ -647,7 +647,7 @@ def isochrones(
     areas = [g.area / 1e6 for g in geoms]
     wgs = list(reproject_geometry(np.array(geoms, dtype=object), net.crs, WGS84))
     label = net.source + (" (coarse skeleton)" if net.coarse else "")
-    gdf = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "minutes": thresholds,
             "area_km2": areas,
@@ -663,4 +663,3 @@ def isochrones(
         geometry=wgs,
         crs="EPSG:4326",
     )
-    return gdf

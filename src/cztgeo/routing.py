@@ -81,6 +81,18 @@ def as_lonlat(points: Any) -> NDArray[np.float64]:
     return arr
 
 
+def point_ids(points: Any, n: int) -> pd.Index:
+    """The caller's labels of ``points``: a GeoDataFrame's ``id`` column or index, a
+    GeoSeries' index, else ``0..n-1``."""
+    import geopandas as gpd
+
+    if isinstance(points, gpd.GeoDataFrame) and "id" in points.columns:
+        return pd.Index(points["id"])
+    if isinstance(points, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        return pd.Index(points.index)
+    return pd.RangeIndex(n)
+
+
 def _arc_tree(net: Network) -> shapely.STRtree:
     if "tree" not in net._derived:
         net._derived["tree"] = shapely.STRtree(net.segments(metric=True))
@@ -260,7 +272,9 @@ def travel_time_matrix(
     Returns
     -------
     pandas.DataFrame
-        One row per origin, one column per destination (0-based positions).
+        One row per origin, one column per destination, labelled with the caller's ids: the
+        index of a GeoDataFrame/GeoSeries of points (its ``id`` column when it has one), else
+        0-based positions. The axes are named ``from_id`` and ``to_id`` (as in r5py).
     """
     limit = _limit(max_minutes)
     o_ll = as_lonlat(origins)
@@ -316,4 +330,10 @@ def travel_time_matrix(
         via = np.minimum(via, straight[i])
         via[via > limit] = np.inf
         out[i] = via / 60.0
-    return pd.DataFrame(out)
+    o_ids = point_ids(origins, len(o_ll))
+    d_ids = o_ids if destinations is None else point_ids(destinations, len(d_ll))
+    return pd.DataFrame(
+        out,
+        index=pd.Index(o_ids, name="from_id"),
+        columns=pd.Index(d_ids, name="to_id"),
+    )

@@ -1,4 +1,5 @@
-"""Clearly SYNTHETIC networks for tests and scale benchmarks (never real roads)."""
+"""Testing helpers: clearly SYNTHETIC networks for tests and scale benchmarks (never real
+roads), with exact answers (a grid of equal arcs: times are Manhattan distances / speed)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pyproj
 
 from .network import Network, build_network
 
-__all__ = ["synthetic_grid"]
+__all__ = ["grid_lonlat", "synthetic_grid"]
 
 SYNTHETIC_ORIGIN = (113.0, 28.0)  # placed in UTM 49N around this point; labelled synthetic
 

@@ -1,0 +1,63 @@
+"""The public API's edges: caller ids on matrices, global CLI options, exports."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+import cztgeo
+from cztgeo.cli import main
+from cztgeo.testing import grid_lonlat, synthetic_grid
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return synthetic_grid(6, 1000.0, speed_kmh=60.0)
+
+
+def test_matrix_labelled_with_the_callers_ids(grid):
+    pts = [grid_lonlat(0, 0, 1000.0), grid_lonlat(3, 2, 1000.0), grid_lonlat(5, 5, 1000.0)]
+    gdf = gpd.GeoDataFrame(
+        {"id": ["a", "b", "c"]}, geometry=[shapely.Point(p) for p in pts], crs=4326
+    )
+    by_id = cztgeo.travel_time_matrix(grid, gdf)
+    plain = cztgeo.travel_time_matrix(grid, pts)
+    assert list(by_id.index) == ["a", "b", "c"] and list(by_id.columns) == ["a", "b", "c"]
+    assert by_id.index.name == "from_id" and by_id.columns.name == "to_id"
+    assert list(plain.index) == [0, 1, 2]
+    np.testing.assert_array_equal(by_id.to_numpy(), plain.to_numpy())
+    # a GeoSeries keeps its index; destinations keep theirs
+    dest = gpd.GeoSeries([shapely.Point(pts[2])], index=[42], crs=4326)
+    m = cztgeo.travel_time_matrix(grid, gdf.set_index("id").geometry, dest)
+    assert list(m.index) == ["a", "b", "c"] and list(m.columns) == [42]
+    assert m.loc["c", 42] == pytest.approx(0.0)
+
+
+def test_global_offline_reaches_the_subcommand(tmp_path, capsys):
+    out = tmp_path / "cc"
+    code = main(["--offline", "commute-circle", "--out", str(out), "--basemap", "osm"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "needs the internet" in err
+    assert not out.exists()
+
+
+def test_version_flag_is_the_program_version(capsys):
+    assert main(["--version"]) == 0
+    assert cztgeo.__version__ in capsys.readouterr().out
+
+
+def test_plan_option_selects_the_plan_version(tmp_path, capsys):
+    areas = {}
+    for plan in ("2010-2030", "2024-2035"):
+        out = tmp_path / f"gh{plan}.geojson"
+        assert main(["green-heart", "--plan", plan, "-o", str(out)]) == 0
+        areas[plan] = gpd.read_file(out)["version"].iloc[0]
+    assert areas == {"2010-2030": "2010-2030", "2024-2035": "2024-2035"}
+
+
+def test_user_facing_types_are_exported():
+    for name in ("Network", "Layer", "CommuteCircle", "Settings", "TransitNetwork"):
+        assert name in cztgeo.__all__ and hasattr(cztgeo, name)
