@@ -218,7 +218,7 @@ def _raster_points(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
             vals = np.ma.filled(band, 0)[rows, cols].astype(float)
             crs = src.crs.to_wkt()
     except rasterio.errors.RasterioIOError as exc:
-        raise InputError(f"cannot read population raster {path}: {exc}") from None
+        raise InputError(f"cannot read population raster {path}: {exc}") from exc
     return gpd.GeoDataFrame({"population": vals}, geometry=gpd.points_from_xy(xs, ys), crs=crs)
 
 

@@ -50,8 +50,8 @@ def _one_line(text: object) -> str:
 def _floats(text: str, param: click.Parameter | None, ctx: click.Context | None) -> list[float]:
     try:
         vals = [float(t) for t in str(text).split(",") if t.strip()]
-    except ValueError:
-        raise click.BadParameter(f"expected numbers separated by commas, got {text!r}") from None
+    except ValueError as exc:
+        raise click.BadParameter(f"expected numbers separated by commas, got {text!r}") from exc
     if not all(math.isfinite(v) for v in vals):
         raise click.BadParameter(f"expected finite numbers, got {text!r}", ctx, param)
     return vals

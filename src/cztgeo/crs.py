@@ -193,11 +193,11 @@ def normalize_crs(crs: Any) -> str | pyproj.CRS:
             return pyproj.CRS.from_user_input(alias)
     try:
         return pyproj.CRS.from_user_input(crs)
-    except pyproj.exceptions.CRSError:
+    except pyproj.exceptions.CRSError as exc:
         raise CRSError(
             f"unknown CRS {crs!r}: use an EPSG code such as 'EPSG:4326', 'EPSG:4490' or "
             f"'EPSG:32649', or one of 'gcj02', 'bd09'"
-        ) from None
+        ) from exc
 
 
 def transform_geometry(geoms: Any, func: Any) -> Any:

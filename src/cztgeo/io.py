@@ -74,12 +74,12 @@ def read_json(path: str | os.PathLike[str], what: str) -> Any:
     p = Path(path)
     try:
         return json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{what} not found: {str(p)!r}") from None
+    except FileNotFoundError as exc:
+        raise InputError(f"{what} not found: {str(p)!r}") from exc
     except json.JSONDecodeError as exc:
-        raise InputError(f"{p.name}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise InputError(f"{p.name}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
     except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise InputError(f"{p.name}: not a UTF-8 JSON file ({type(exc).__name__})") from None
+        raise InputError(f"{p.name}: not a UTF-8 JSON file ({type(exc).__name__})") from exc
 
 
 def check_number(
@@ -91,8 +91,8 @@ def check_number(
         return None
     try:
         v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {value!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be a number, got {value!r}") from exc
     if isinstance(value, bool) or not math.isfinite(v) or v < minimum or (strict and v == minimum):
         rel = "positive" if strict and minimum == 0 else f"{'>' if strict else '>='} {minimum:g}"
         raise InputError(f"{name} must be {rel} (and finite), got {value!r}")
@@ -548,7 +548,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, crs: Any = None, *, what: str = "in
             with np.errstate(all="ignore"):
                 lon, lat = (np.asarray(v) for v in tr.transform(x, y))
         except pyproj.exceptions.ProjError as exc:
-            raise CRSError(f"{what}: cannot convert from {name} ({exc}); {fix}") from None
+            raise CRSError(f"{what}: cannot convert from {name} ({exc}); {fix}") from exc
         if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
             raise CRSError(f"{what}: coordinates fall outside what {name} can represent; {fix}")
     area = None if isinstance(declared, str) else declared.area_of_use
@@ -639,7 +639,7 @@ def _read_csv(path: Path, crs: Any) -> gpd.GeoDataFrame:
             try:
                 geom = shapely.from_wkt(df[col].astype("string").fillna("").to_numpy(dtype=object))
             except (shapely.errors.GEOSException, TypeError, ValueError) as exc:
-                raise InputError(f"{path.name}: column {col!r} holds invalid WKT ({exc})") from None
+                raise InputError(f"{path.name}: column {col!r} holds invalid WKT ({exc})") from exc
             return gpd.GeoDataFrame(df.drop(columns=col), geometry=geom, crs=None)
     for xs, ys in (("lon", "lat"), ("lng", "lat"), ("longitude", "latitude"), ("x", "y")):
         if xs in lower and ys in lower:
@@ -700,7 +700,7 @@ def read_vector(
         raise InputError(
             f"{p.name}: cannot read it as a vector file ({first}); is it truncated or in a "
             f"format other than {', '.join(_READABLE)}?"
-        ) from None
+        ) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
         raise InputError(f"{p.name}: no geometry column found")
     if crs is None and gdf.crs is None:

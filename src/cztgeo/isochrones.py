@@ -71,8 +71,8 @@ def _check_minutes(minutes: Any) -> list[float]:
     for m in vals:
         try:
             f = float(m)
-        except (TypeError, ValueError):
-            raise InputError(f"minutes must be numbers, got {m!r}") from None
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"minutes must be numbers, got {m!r}") from exc
         if not np.isfinite(f) or f <= 0:
             raise InputError(f"minutes must be positive, got {m!r}")
         out.append(f)
