@@ -22,6 +22,7 @@ import shapely
 
 from .crs import METRIC_CRS, WGS84, gcj02_to_wgs84, normalize_crs, to_wgs84
 from .errors import CRSError, EncroachmentWarning, GeometryError, InputError
+from .io import repair_geometries
 
 __all__ = [
     "EncroachmentWarning",
@@ -176,17 +177,7 @@ def _prepare(features: gpd.GeoDataFrame, crs: Any, id_column: str | None) -> _Pr
     if problems:
         raise GeometryError("; ".join(problems) + "; fix the input and run again")
     check_coordinates(features, declared if crs is not None else None, what="features")
-    notes: list[str] = []
-    invalid = ~shapely.is_valid(geoms)
-    gdf = features
-    if invalid.any():
-        reasons = shapely.is_valid_reason(geoms[invalid])
-        gdf = features.copy()
-        gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(
-            geoms[invalid], method="structure", keep_collapsed=False
-        )
-        for i, r in zip(ids[invalid].astype(str), reasons, strict=True):
-            notes.append(f"id {i}: repaired invalid geometry ({r})")
+    gdf, notes = repair_geometries(features, labels=pd.Index(ids), label="id")
     if isinstance(declared, str):  # GCJ-02 / BD-09: through WGS84
         gdf = to_wgs84(gdf, declared)
         out_crs: Any = WGS84

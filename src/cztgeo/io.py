@@ -721,10 +721,34 @@ def read_vector(
     return gdf
 
 
+def repair_geometries(
+    gdf: gpd.GeoDataFrame, *, labels: pd.Index | None = None, label: str = "row"
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Repair invalid geometries (``make_valid``, structure method, collapsed parts dropped).
+
+    Returns the repaired frame (``gdf`` itself when nothing was invalid) and one note per
+    repaired geometry: ``"<label> <id>: repaired invalid geometry (<reason>)"``, ids from
+    ``labels`` (default: the index).
+    """
+    geoms = gdf.geometry.values
+    invalid = ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return gdf, []
+    names = (gdf.index if labels is None else pd.Index(labels))[invalid]
+    reasons = shapely.is_valid_reason(geoms[invalid])
+    out = gdf.copy()
+    fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+    out.loc[invalid, out.geometry.name] = fixed
+    shown = (repr(n) if label == "row" else str(n) for n in names)
+    return out, [
+        f"{label} {n}: repaired invalid geometry ({r})" for n, r in zip(shown, reasons, strict=True)
+    ]
+
+
 def check_geometries(
     gdf: gpd.GeoDataFrame, *, what: str = "input"
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Repair invalid geometries and refuse empty ones.
+    """Refuse null or empty geometries, then :func:`repair_geometries`.
 
     Returns the repaired frame and a list of human-readable notes (one per repaired row).
 
@@ -742,14 +766,4 @@ def check_geometries(
             f"{what}: {int(missing.sum())} null or empty geometries (rows {labels}{more}); "
             "remove or fix them"
         )
-    invalid = ~shapely.is_valid(geoms)
-    notes: list[str] = []
-    if invalid.any():
-        out = gdf.copy()
-        reasons = shapely.is_valid_reason(geoms[invalid])
-        fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
-        out.loc[invalid, out.geometry.name] = fixed
-        for label, reason in zip(gdf.index[invalid], reasons, strict=True):
-            notes.append(f"row {label!r}: repaired invalid geometry ({reason})")
-        return out, notes
-    return gdf, notes
+    return repair_geometries(gdf)
