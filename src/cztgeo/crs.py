@@ -14,6 +14,7 @@ by fixed-point iteration to well under a millimetre. Everything is vectorised ov
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +22,7 @@ import pyproj
 import shapely
 
 from .errors import CRSError
+from .types import CRSLike, GeometryArray
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -174,7 +176,7 @@ _TO_WGS = {GCJ02: gcj02_to_wgs84, BD09: bd09_to_wgs84}
 _FROM_WGS = {GCJ02: wgs84_to_gcj02, BD09: wgs84_to_bd09}
 
 
-def normalize_crs(crs: Any) -> str | pyproj.CRS:
+def normalize_crs(crs: CRSLike) -> str | pyproj.CRS:
     """Return ``"gcj02"``, ``"bd09"`` or a :class:`pyproj.CRS` for any accepted CRS spelling.
 
     Raises
@@ -200,7 +202,12 @@ def normalize_crs(crs: Any) -> str | pyproj.CRS:
         ) from exc
 
 
-def transform_geometry(geoms: Any, func: Any) -> Any:
+def transform_geometry(
+    geoms: GeometryArray,
+    func: Callable[
+        [NDArray[np.float64], NDArray[np.float64]], tuple[NDArray[np.float64], NDArray[np.float64]]
+    ],
+) -> NDArray[np.object_]:
     """Apply a vectorised ``(lon, lat) -> (lon, lat)`` function to shapely geometries."""
 
     def _xy(coords: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -209,10 +216,10 @@ def transform_geometry(geoms: Any, func: Any) -> Any:
         x, y = func(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geoms, _xy)
+    return shapely.transform(geoms, _xy)  # type: ignore[no-any-return]
 
 
-def to_wgs84(gdf: gpd.GeoDataFrame, crs: Any = None) -> gpd.GeoDataFrame:
+def to_wgs84(gdf: gpd.GeoDataFrame, crs: CRSLike | None = None) -> gpd.GeoDataFrame:
     """Return ``gdf`` in WGS84 (EPSG:4326), whatever CRS it was in.
 
     Parameters
@@ -253,7 +260,7 @@ def to_wgs84(gdf: gpd.GeoDataFrame, crs: Any = None) -> gpd.GeoDataFrame:
     return out
 
 
-def from_wgs84(geoms: Any, crs: str) -> Any:
+def from_wgs84(geoms: GeometryArray, crs: str) -> NDArray[np.object_]:
     """Shift WGS84 shapely geometries into ``"gcj02"`` or ``"bd09"`` (for display on such maps)."""
     target = normalize_crs(crs)
     if not isinstance(target, str):
@@ -267,7 +274,7 @@ def transformer(src: str, dst: str) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(src, dst, always_xy=True)
 
 
-def reproject_geometry(geoms: Any, src: str, dst: str) -> Any:
+def reproject_geometry(geoms: GeometryArray, src: str, dst: str) -> NDArray[np.object_]:
     """Shapely geometries from one pyproj CRS to another (vectorised)."""
     tr = transformer(src, dst)
 
@@ -275,7 +282,7 @@ def reproject_geometry(geoms: Any, src: str, dst: str) -> Any:
         x, y = tr.transform(c[:, 0], c[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geoms, _xy)
+    return shapely.transform(geoms, _xy)  # type: ignore[no-any-return]
 
 
 def utm_crs_for(lon: float, lat: float) -> pyproj.CRS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ import shapely
 from .crs import METRIC_CRS, WGS84, gcj02_to_wgs84, normalize_crs, to_wgs84
 from .errors import CRSError, EncroachmentWarning, GeometryError, InputError
 from .io import repair_geometries
+from .types import CRSLike
 
 __all__ = [
     "EncroachmentWarning",
@@ -196,7 +197,7 @@ def encroachment(
     features: gpd.GeoDataFrame,
     green_heart: gpd.GeoDataFrame | None = None,
     *,
-    crs: Any = None,
+    crs: CRSLike | None = None,
     id_column: str | None = None,
     zones: list[str] | None = None,
     tolerance_m: float = 200.0,
@@ -395,7 +396,9 @@ def summarize(result: gpd.GeoDataFrame) -> pd.DataFrame:
     return out.assign(_r=rank).sort_values(["zone", "_r"]).drop(columns="_r").reset_index(drop=True)
 
 
-def check_zone_names(names: Any, available: Any, *, option: str = "fail_on") -> list[str]:
+def check_zone_names(
+    names: Sequence[str], available: Iterable[str], *, option: str = "fail_on"
+) -> list[str]:
     """Canonical names of ``names``; refuses a name the green-heart layer does not have.
 
     A gate on a zone that is not there would always pass: the unzoned sketch and misspelt

@@ -15,6 +15,7 @@ from .crs import AREA_CRS, WGS84
 from .errors import GeometryError, GreenHeartWarning, InputError
 from .io import check_geometries, read_vector
 from .settings import embedded_data_dir
+from .types import CRSLike
 
 __all__ = [
     "PLAN_VERSIONS",
@@ -76,7 +77,7 @@ _ZONE_ALIASES = {
 _ZONE_COLUMNS = ("zone", "zones", "zone_name", "分区", "管控分区", "管制分区", "功能分区", "type")
 
 
-def normalize_zone(value: Any) -> str:
+def normalize_zone(value: object) -> str:
     """Map a zone label (Chinese or English, any case and spacing) to its canonical Chinese name.
 
     Unknown labels are returned stripped, unchanged otherwise.
@@ -102,7 +103,7 @@ def load_green_heart(
     path: str | os.PathLike[str] | None = None,
     *,
     version: str = DEFAULT_VERSION,
-    crs: Any = None,
+    crs: CRSLike | None = None,
     zone_column: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Load the green heart, one row per zone, in WGS84.

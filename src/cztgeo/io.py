@@ -35,6 +35,7 @@ import shapely
 
 from .crs import to_wgs84
 from .errors import CRSError, GeometryError, InputError, OutputError
+from .types import CRSLike
 
 __all__ = [
     "MANIFEST",
@@ -69,7 +70,7 @@ _JOURNAL = ".journal"
 # ---------------------------------------------------------------- checks of numbers
 
 
-def read_json(path: str | os.PathLike[str], what: str) -> Any:
+def read_json(path: str | os.PathLike[str], what: str) -> Any:  # parsed JSON, checked by the caller
     """A UTF-8 JSON file, or InputError naming ``what`` and the fault."""
     p = Path(path)
     try:
@@ -83,14 +84,14 @@ def read_json(path: str | os.PathLike[str], what: str) -> Any:
 
 
 def check_number(
-    name: str, value: Any, *, minimum: float = 0.0, strict: bool = True, allow_none: bool = False
+    name: str, value: object, *, minimum: float = 0.0, strict: bool = True, allow_none: bool = False
 ) -> float | None:
     """Return ``value`` as a float, or raise InputError if it is not a finite number above
     ``minimum`` (at or above with ``strict=False``)."""
     if value is None and allow_none:
         return None
     try:
-        v = float(value)
+        v = float(value)  # type: ignore[arg-type]  # refused below if not a number
     except (TypeError, ValueError) as exc:
         raise InputError(f"{name} must be a number, got {value!r}") from exc
     if isinstance(value, bool) or not math.isfinite(v) or v < minimum or (strict and v == minimum):
@@ -481,7 +482,9 @@ def _rows(labels: Any, n: int = 5) -> str:
     return f"{vals[:n]}{more}"
 
 
-def check_coordinates(gdf: gpd.GeoDataFrame, crs: Any = None, *, what: str = "input") -> None:
+def check_coordinates(
+    gdf: gpd.GeoDataFrame, crs: CRSLike | None = None, *, what: str = "input"
+) -> None:
     """Refuse coordinates that cannot be right for the declared CRS, before any analysis.
 
     NaN/infinite values, latitudes or longitudes out of range, swapped axes, projected metres
@@ -653,7 +656,7 @@ def _read_csv(path: Path, crs: Any) -> gpd.GeoDataFrame:
 
 
 def read_vector(
-    path: str | os.PathLike[str], *, crs: Any = None, to_wgs: bool = True
+    path: str | os.PathLike[str], *, crs: CRSLike | None = None, to_wgs: bool = True
 ) -> gpd.GeoDataFrame:
     """Read any vector file into a GeoDataFrame, in WGS84 by default.
 

@@ -46,6 +46,7 @@ from .routing import (
     travel_times_s,
 )
 from .speeds import WALK_KMH
+from .types import MinutesLike, PointsLike
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -63,14 +64,17 @@ MAX_CELLS = 1_000_000
 Style = Literal["network", "exact", "convex", "concave"]
 
 
-def _check_minutes(minutes: Any) -> list[float]:
-    vals: list[Any] = [minutes] if np.isscalar(minutes) else list(minutes)
+def _check_minutes(minutes: MinutesLike) -> list[float]:
+    vals: list[object] = (
+        [minutes] if isinstance(minutes, (int, float)) or np.isscalar(minutes)
+        else list(minutes)  # type: ignore[arg-type]
+    )  # fmt: skip
     if not vals:
         raise InputError("minutes is empty: give at least one threshold, e.g. minutes=[15, 30]")
     out = []
     for m in vals:
         try:
-            f = float(m)
+            f = float(m)  # type: ignore[arg-type]  # refused below if not a number
         except (TypeError, ValueError) as exc:
             raise InputError(f"minutes must be numbers, got {m!r}") from exc
         if not np.isfinite(f) or f <= 0:
@@ -524,9 +528,9 @@ def _local_isochrones(
 
 def isochrones(
     net: Network,
-    origins: Any,
+    origins: PointsLike,
     *,
-    minutes: Any = (15, 30),
+    minutes: MinutesLike = (15, 30),
     access_m: float | None = None,
     resolution_m: float | None = None,
     simplify_m: float | None = None,

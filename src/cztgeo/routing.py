@@ -19,6 +19,7 @@ from scipy.sparse import csgraph
 from .crs import WGS84, transformer
 from .errors import InputError, SnapError
 from .speeds import WALK_KMH
+from .types import PointsLike
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -53,7 +54,7 @@ class Snap:
     y: NDArray[np.float64]
 
 
-def as_lonlat(points: Any) -> NDArray[np.float64]:
+def as_lonlat(points: PointsLike) -> NDArray[np.float64]:
     """Accept (lon, lat), a list of them, an (n, 2) array or a GeoSeries/GeoDataFrame of points."""
     import geopandas as gpd
 
@@ -81,7 +82,7 @@ def as_lonlat(points: Any) -> NDArray[np.float64]:
     return arr
 
 
-def point_ids(points: Any, n: int) -> pd.Index:
+def point_ids(points: PointsLike | None, n: int) -> pd.Index:
     """The caller's labels of ``points``: a GeoDataFrame's ``id`` column or index, a
     GeoSeries' index, else ``0..n-1``."""
     import geopandas as gpd
@@ -121,7 +122,9 @@ def segment_param(
     return np.asarray(np.clip(t, 0.0, 1.0))
 
 
-def snap_points(net: Network, points: Any, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> Snap:
+def snap_points(
+    net: Network, points: PointsLike, *, max_snap_m: float = DEFAULT_MAX_SNAP_M
+) -> Snap:
     """Snap points to their nearest arcs.
 
     Raises
@@ -203,7 +206,7 @@ def _limit(max_minutes: float | None) -> float:
 
 def travel_times_s(
     net: Network,
-    origins: Any,
+    origins: PointsLike,
     *,
     max_minutes: float | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
@@ -220,7 +223,7 @@ def travel_times_s(
 
 def travel_times(
     net: Network,
-    origins: Any,
+    origins: PointsLike,
     *,
     max_minutes: float | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
@@ -255,8 +258,8 @@ def travel_times(
 
 def travel_time_matrix(
     net: Network,
-    origins: Any,
-    destinations: Any | None = None,
+    origins: PointsLike,
+    destinations: PointsLike | None = None,
     *,
     max_minutes: float | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
