@@ -248,7 +248,7 @@ class Network:
                 )
                 fh.flush()
                 os.fsync(fh.fileno())  # complete on disk before the rename makes it visible
-            from .io import _fault
+            from .outputs import _fault
 
             _fault("cache-written")
         return out
