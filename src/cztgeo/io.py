@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from numpy.typing import NDArray
 
 from .crs import to_wgs84
 from .errors import CRSError, GeometryError, InputError
@@ -123,6 +124,56 @@ def _rows(labels: Any, n: int = 5) -> str:
     return f"{vals[:n]}{more}"
 
 
+def _check_degrees(
+    x: NDArray[np.float64], y: NDArray[np.float64], *, what: str, name: str, fix: str
+) -> None:
+    """Refuse x/y that cannot be longitudes/latitudes: swapped, metres, out of range."""
+    lon_ok = (np.abs(x) <= 180.0).all()
+    lat_ok = (np.abs(y) <= 90.0).all()
+    if lon_ok and lat_ok:
+        return
+    if (np.abs(x) <= 90.0).all() and (np.abs(y) <= 180.0).all():
+        raise CRSError(
+            f"{what}: coordinates look swapped (latitude first): y reaches "
+            f"{float(np.abs(y).max()):g}, beyond ±90; put longitude in x and latitude "
+            "in y (CSV: check the lon/lat columns)"
+        )
+    if max(float(np.abs(x).max()), float(np.abs(y).max())) > 1000.0:
+        raise CRSError(
+            f"{what}: values up to {float(max(np.abs(x).max(), np.abs(y).max())):,.0f} "
+            f"are projected metres, not the degrees of {name}; {fix}, e.g. EPSG:32649 "
+            "(UTM 49N) or EPSG:3857"
+        )
+    bad = "longitude" if not lon_ok else "latitude"
+    worst = float(np.abs(x).max()) if not lon_ok else float(np.abs(y).max())
+    raise CRSError(
+        f"{what}: {bad} {worst:g} is out of range (±{180 if not lon_ok else 90}); fix "
+        "the coordinates or " + fix
+    )
+
+
+def _projected_to_lonlat(
+    x: NDArray[np.float64], y: NDArray[np.float64], declared: pyproj.CRS, *, what: str,
+    name: str, fix: str,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # fmt: skip
+    """Projected metres to lon/lat, refusing degrees declared as metres and unmappable values."""
+    if (np.abs(x) <= 180.0).all() and (np.abs(y) <= 90.0).all():
+        raise CRSError(
+            f"{what}: values like ({x[0]:g}, {y[0]:g}) look like degrees, but {name} is a "
+            "projected CRS in metres; declare crs='EPSG:4326' (CLI: --crs EPSG:4326) or "
+            "the real CRS"
+        )
+    try:
+        tr = pyproj.Transformer.from_crs(declared, "EPSG:4326", always_xy=True)
+        with np.errstate(all="ignore"):
+            lon, lat = (np.asarray(v, dtype=np.float64) for v in tr.transform(x, y))
+    except pyproj.exceptions.ProjError as exc:
+        raise CRSError(f"{what}: cannot convert from {name} ({exc}); {fix}") from exc
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+        raise CRSError(f"{what}: coordinates fall outside what {name} can represent; {fix}")
+    return lon, lat
+
+
 def check_coordinates(
     gdf: gpd.GeoDataFrame, crs: CRSLike | None = None, *, what: str = "input"
 ) -> None:
@@ -154,47 +205,14 @@ def check_coordinates(
             "fix or remove them"
         )
     x, y = coords[:, 0], coords[:, 1]
-    geographic = isinstance(declared, str) or bool(declared.is_geographic)
+    geographic = isinstance(declared, str) or bool(declared.is_geographic)  # GCJ-02/BD-09: degrees
     name = declared if isinstance(declared, str) else (declared.to_string() or declared.name)
     fix = "declare the real CRS with crs=... (CLI: --crs)"
-    if geographic:
-        lon_ok = (np.abs(x) <= 180.0).all()
-        lat_ok = (np.abs(y) <= 90.0).all()
-        if not (lon_ok and lat_ok):
-            if (np.abs(x) <= 90.0).all() and (np.abs(y) <= 180.0).all():
-                raise CRSError(
-                    f"{what}: coordinates look swapped (latitude first): y reaches "
-                    f"{float(np.abs(y).max()):g}, beyond ±90; put longitude in x and latitude "
-                    "in y (CSV: check the lon/lat columns)"
-                )
-            if max(float(np.abs(x).max()), float(np.abs(y).max())) > 1000.0:
-                raise CRSError(
-                    f"{what}: values up to {float(max(np.abs(x).max(), np.abs(y).max())):,.0f} "
-                    f"are projected metres, not the degrees of {name}; {fix}, e.g. EPSG:32649 "
-                    "(UTM 49N) or EPSG:3857"
-                )
-            bad = "longitude" if not lon_ok else "latitude"
-            worst = float(np.abs(x).max()) if not lon_ok else float(np.abs(y).max())
-            raise CRSError(
-                f"{what}: {bad} {worst:g} is out of range (±{180 if not lon_ok else 90}); fix "
-                "the coordinates or " + fix
-            )
+    if geographic or isinstance(declared, str):
+        _check_degrees(x, y, what=what, name=name, fix=fix)
         lon, lat = x, y
     else:
-        if (np.abs(x) <= 180.0).all() and (np.abs(y) <= 90.0).all():
-            raise CRSError(
-                f"{what}: values like ({x[0]:g}, {y[0]:g}) look like degrees, but {name} is a "
-                "projected CRS in metres; declare crs='EPSG:4326' (CLI: --crs EPSG:4326) or "
-                "the real CRS"
-            )
-        try:
-            tr = pyproj.Transformer.from_crs(declared, "EPSG:4326", always_xy=True)
-            with np.errstate(all="ignore"):
-                lon, lat = (np.asarray(v) for v in tr.transform(x, y))
-        except pyproj.exceptions.ProjError as exc:
-            raise CRSError(f"{what}: cannot convert from {name} ({exc}); {fix}") from exc
-        if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
-            raise CRSError(f"{what}: coordinates fall outside what {name} can represent; {fix}")
+        lon, lat = _projected_to_lonlat(x, y, declared, what=what, name=name, fix=fix)
     area = None if isinstance(declared, str) else declared.area_of_use
     if area is not None and not (area.west <= -179 and area.east >= 179):
         margin = 2.0

@@ -295,6 +295,39 @@ def _local_isochrones(
     return out, res
 
 
+def _simplify_nested(geoms: list[shapely.Geometry], tol: float) -> list[shapely.Geometry]:
+    """Simplify with topology preserved; each polygon is then clipped to the next larger one,
+    since simplification moves edges by up to ``tol`` and the bands must stay nested."""
+    if tol <= 0:
+        return geoms
+    geoms = [shapely.simplify(g, tol, preserve_topology=True) for g in geoms]
+    for i in range(len(geoms) - 2, -1, -1):
+        if not geoms[i].is_empty:
+            geoms[i] = polygonal(geoms[i].intersection(geoms[i + 1], grid_size=0.01))
+    return geoms
+
+
+def _hull_styles(
+    pieces: tuple[NDArray[np.float64], ...], ts: list[float], access: float, style: str
+) -> list[shapely.Geometry]:
+    """The opt-in styles: ``exact`` (buffer-union of the reached pieces), ``convex`` and
+    ``concave`` hulls of them, each grown by ``access``."""
+    geoms = []
+    for t in ts:
+        x0, y0, x1, y1 = reached_pieces(pieces, t)
+        lines = shapely.linestrings(
+            np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
+        )
+        if style == "exact":
+            geoms.append(shapely.union_all(shapely.buffer(lines, access, quad_segs=8)))
+        elif style == "convex":
+            geoms.append(shapely.convex_hull(shapely.union_all(lines)).buffer(access))
+        else:
+            pts = shapely.multipoints(np.column_stack([np.r_[x0, x1], np.r_[y0, y1]]))
+            geoms.append(shapely.concave_hull(pts, ratio=0.2).buffer(access))
+    return geoms
+
+
 def isochrones(
     net: Network,
     origins: PointsLike,
@@ -370,6 +403,8 @@ def isochrones(
     local = float(local_kmh if local_kmh is not None else (LOCAL_KMH if net.coarse else 0.0))
     if not np.isfinite(local) or local < 0:
         raise InputError(f"local_kmh must be a positive number or 0 (off), got {local_kmh!r}")
+    if style not in ("network", "exact", "convex", "concave"):
+        raise InputError(f"unknown style {style!r}: use 'network', 'exact', 'convex' or 'concave'")
     if style != "network":
         if local_kmh is not None and local > 0:
             raise InputError(
@@ -394,29 +429,9 @@ def isochrones(
             geoms, res = _local_isochrones(pieces, ox, oy, ts, speed, res)
         else:
             geoms, res = grid_isochrones(pieces, ts, access, res)
-        tol = res / 25.0 if simplify_m is None else float(simplify_m)
-        if tol > 0:
-            geoms = [shapely.simplify(g, tol, preserve_topology=True) for g in geoms]
-            # simplification moves edges by up to tol: clip each to the next to stay nested
-            for i in range(len(geoms) - 2, -1, -1):
-                if not geoms[i].is_empty:
-                    geoms[i] = polygonal(geoms[i].intersection(geoms[i + 1], grid_size=0.01))
-    elif style in ("exact", "convex", "concave"):
-        geoms = []
-        for t in ts:
-            x0, y0, x1, y1 = reached_pieces(pieces, t)
-            lines = shapely.linestrings(
-                np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
-            )
-            if style == "exact":
-                geoms.append(shapely.union_all(shapely.buffer(lines, access, quad_segs=8)))
-            elif style == "convex":
-                geoms.append(shapely.convex_hull(shapely.union_all(lines)).buffer(access))
-            else:
-                pts = shapely.multipoints(np.column_stack([np.r_[x0, x1], np.r_[y0, y1]]))
-                geoms.append(shapely.concave_hull(pts, ratio=0.2).buffer(access))
+        geoms = _simplify_nested(geoms, res / 25.0 if simplify_m is None else float(simplify_m))
     else:
-        raise InputError(f"unknown style {style!r}: use 'network', 'exact', 'convex' or 'concave'")
+        geoms = _hull_styles(pieces, ts, access, style)
     areas = [g.area / 1e6 for g in geoms]
     wgs = list(reproject_geometry(np.array(geoms, dtype=object), net.crs, WGS84))
     label = net.source + (" (coarse skeleton)" if net.coarse else "")
