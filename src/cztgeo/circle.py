@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +28,7 @@ from .errors import InputError
 
 if TYPE_CHECKING:
     from .network import Network
+    from .population import PopulationLike
     from .rail import Journey, TransitNetwork
     from .settings import Settings
 
@@ -70,9 +71,6 @@ DEFAULT_CENTRES: tuple[Centre, ...] = (
 
 #: Drive-time bands drawn on the map of the circle (minutes).
 DEFAULT_BANDS: tuple[float, ...] = (15.0, 30.0, 45.0, 60.0)
-
-#: A population input: a layer with a population column, or the path of a GeoTIFF or a layer.
-PopulationLike: TypeAlias = "gpd.GeoDataFrame | str | os.PathLike[str]"
 
 
 @dataclass(frozen=True)
@@ -198,50 +196,6 @@ def _measure(geoms: list[Any], gh_metric: Any, gh_area: float, pop: gpd.GeoDataF
         vals = pop[pop_col].to_numpy(dtype=float)
         out["population"] = [float(vals[shapely.covers(g, pts)].sum()) for g in geoms]
     return out
-
-
-def _raster_points(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
-    """A population raster (GeoTIFF, any CRS) as one point per non-empty cell centre."""
-    import rasterio
-
-    try:
-        with rasterio.open(path) as src:
-            band = src.read(1, masked=True)
-            if src.crs is None:
-                raise InputError(
-                    f"{path}: the raster has no CRS; assign one (e.g. with gdal_edit.py -a_srs)"
-                )
-            rows, cols = np.nonzero(~np.ma.getmaskarray(band) & (np.ma.filled(band, 0) > 0))
-            t = src.transform  # cell centres through the affine transform
-            c, r = cols + 0.5, rows + 0.5
-            xs, ys = t.c + c * t.a + r * t.b, t.f + c * t.d + r * t.e
-            vals = np.ma.filled(band, 0)[rows, cols].astype(float)
-            crs = src.crs.to_wkt()
-    except rasterio.errors.RasterioIOError as exc:
-        raise InputError(f"cannot read population raster {path}: {exc}") from exc
-    return gpd.GeoDataFrame({"population": vals}, geometry=gpd.points_from_xy(xs, ys), crs=crs)
-
-
-def _population(population: PopulationLike | None, column: str) -> gpd.GeoDataFrame | None:
-    """Population as metric points: a GeoTIFF path, a layer path, or a GeoDataFrame."""
-    if population is None:
-        return None
-    from .crs import to_wgs84
-    from .io import read_vector
-
-    if isinstance(population, (str, os.PathLike)):
-        if str(population).lower().endswith((".tif", ".tiff")):
-            population, column = _raster_points(population), "population"
-        else:
-            population = read_vector(population)
-    gdf = to_wgs84(population).to_crs(METRIC_CRS)
-    if column not in gdf.columns:
-        raise InputError(f"population layer has no column {column!r}; columns: {list(gdf.columns)}")
-    types = shapely.get_type_id(gdf.geometry.values)
-    if not (types == 0).all():
-        # polygons (e.g. grid cells): count each by its representative point
-        gdf = gdf.set_geometry(gdf.geometry.representative_point())
-    return gdf
 
 
 def _station_points(tn: TransitNetwork) -> list[tuple[float, float]]:
@@ -690,6 +644,7 @@ def commute_circle(
     """
     from .greenheart import load_green_heart
     from .network import load_network
+    from .population import population_points
 
     modes_, nums = _check_options(
         modes, centres, minutes=minutes, max_snap_m=max_snap_m, road_access_kmh=road_access_kmh
@@ -716,7 +671,7 @@ def commute_circle(
     if isinstance(walk_net, (str, os.PathLike)):
         walk_net = load_network(walk_net, mode="walk", settings=settings)
     links = _scenario_links(scenario)
-    pop = _population(population, population_column)
+    pop = population_points(population, population_column)
 
     def run(road: Network, tn: TransitNetwork | None) -> CommuteCircle:
         r = _Run(road, tn, centres, nums["minutes"], modes_, nums["max_snap_m"],
