@@ -9,12 +9,12 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cztgeo.circle import Centre, commute_circle
+from cztgeo.circle import Centre, commute_circle, compare
 from cztgeo.cli import main
 from cztgeo.errors import InputError
 from cztgeo.rail import load_rail
 from cztgeo.routing import travel_time_matrix
-from cztgeo.scenarios import apply_scenario, compare
+from cztgeo.scenarios import apply_scenario
 from cztgeo.testing import grid_lonlat, synthetic_grid
 
 # a toy region: 31 x 31 grid of 1 km edges at 60 km/h (1 min per edge)

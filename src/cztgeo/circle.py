@@ -39,6 +39,7 @@ __all__ = [
     "CommuteCircle",
     "ScenarioComparison",
     "commute_circle",
+    "compare",
 ]
 
 log = logging.getLogger(__name__)
@@ -687,7 +688,7 @@ def commute_circle(
 
         cc.validation = _validate(road, tn, period=period)
     if links is not None:
-        from .scenarios import apply_scenario, compare
+        from .scenarios import apply_scenario
 
         sc = apply_scenario(road, tn, links)
         after = run(sc.net, sc.rail)
@@ -707,3 +708,25 @@ def _scenario_links(
     links = scenario if isinstance(scenario, gpd.GeoDataFrame) else read_vector(scenario)
     check_scenario(links)
     return links
+
+
+def compare(before: CommuteCircle, after: CommuteCircle) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Before/after table (times and reach areas) and a layer of the area each centre gains."""
+    t = before.times.merge(after.times, on=["mode", "from", "to"], suffixes=("_before", "_after"))
+    t = t[t["from"] != t["to"]]
+    t = t.assign(change_minutes=t["minutes_after"] - t["minutes_before"])
+    t = t[["mode", "from", "to", "minutes_before", "minutes_after", "change_minutes"]]
+    r = before.reach.merge(
+        pd.DataFrame(after.reach.drop(columns="geometry")),
+        on=["centre", "mode"],
+        suffixes=("_before", "_after"),
+    )
+    gained = []
+    for (_, b), (_, a) in zip(before.reach.iterrows(), after.reach.iterrows(), strict=True):
+        gained.append(a.geometry.difference(b.geometry))
+    diff = gpd.GeoDataFrame(
+        {"centre": before.reach["centre"], "mode": before.reach["mode"],
+         "area_before_km2": r["area_km2_before"], "area_after_km2": r["area_km2_after"]},
+        geometry=gained, crs=WGS84,
+    )  # fmt: skip
+    return t.reset_index(drop=True), diff

@@ -1,7 +1,7 @@
 """What-if scenarios: planned road and rail links merged into copies of the networks.
 
-:func:`apply_scenario` returns the edited networks and a report per link; :func:`compare`
-puts two commute circles side by side. The scenario file is a line layer with columns
+:func:`apply_scenario` returns the edited networks and a report per link;
+:func:`cztgeo.circle.compare` puts two commute circles side by side. The scenario file is a line layer with columns
 ``mode`` (``drive`` or ``rail``), ``name``, ``speed_kmh``, ``action`` (``add`` or ``remove``),
 ``oneway`` and ``headway_minutes``; :func:`check_scenario` refuses unusable values first.
 """
@@ -21,11 +21,10 @@ from .crs import WGS84, transformer
 from .errors import InputError
 
 if TYPE_CHECKING:
-    from .circle import CommuteCircle
     from .network import Network
     from .rail import TransitNetwork
 
-__all__ = ["ScenarioResult", "apply_scenario", "check_scenario", "compare"]
+__all__ = ["ScenarioResult", "apply_scenario", "check_scenario"]
 
 
 def check_scenario(links: pd.DataFrame) -> None:
@@ -221,25 +220,3 @@ def apply_scenario(
         crs=net.crs,
     )  # fmt: skip
     return ScenarioResult(new_net, rail_out, pd.DataFrame(rows))
-
-
-def compare(before: CommuteCircle, after: CommuteCircle) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    """Before/after table (times and reach areas) and a layer of the area each centre gains."""
-    t = before.times.merge(after.times, on=["mode", "from", "to"], suffixes=("_before", "_after"))
-    t = t[t["from"] != t["to"]]
-    t = t.assign(change_minutes=t["minutes_after"] - t["minutes_before"])
-    t = t[["mode", "from", "to", "minutes_before", "minutes_after", "change_minutes"]]
-    r = before.reach.merge(
-        pd.DataFrame(after.reach.drop(columns="geometry")),
-        on=["centre", "mode"],
-        suffixes=("_before", "_after"),
-    )
-    gained = []
-    for (_, b), (_, a) in zip(before.reach.iterrows(), after.reach.iterrows(), strict=True):
-        gained.append(a.geometry.difference(b.geometry))
-    diff = gpd.GeoDataFrame(
-        {"centre": before.reach["centre"], "mode": before.reach["mode"],
-         "area_before_km2": r["area_km2_before"], "area_after_km2": r["area_km2_after"]},
-        geometry=gained, crs=WGS84,
-    )  # fmt: skip
-    return t.reset_index(drop=True), diff
