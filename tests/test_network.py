@@ -8,14 +8,15 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from cztgeo.errors import DataSourceError, EmptyNetworkError, InputError, OfflineError
-from cztgeo.network import (
+from cztgeo.errors import (
+    DataSourceError,
+    EmptyNetworkError,
+    InputError,
     NetworkWarning,
-    from_networkx,
-    load_network,
-    read_network_cache,
-    way_directions,
+    OfflineError,
 )
+from cztgeo.network import load_network, read_network_cache
+from cztgeo.osm import from_networkx, way_directions
 from cztgeo.sources import OverpassSource
 from cztgeo.speeds import SpeedProfile, classify_ref, parse_maxspeed
 
