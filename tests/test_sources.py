@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import requests
 
 from cztgeo import sources
 from cztgeo.cli import main
@@ -105,9 +106,10 @@ def test_sha256_verified(server, tmp_path, helsinki_pbf):
 
 def test_short_read_leaves_nothing(server, tmp_path):
     folder = tmp_path / "dl"
-    with pytest.raises(DataSourceError, match="download of .*cut.osm.pbf failed"):
+    with pytest.raises(DataSourceError, match="download of .*cut.osm.pbf failed") as err:
         download(f"{server}/cut.osm.pbf", folder / "cut.osm.pbf", settings=Settings())
     assert list(folder.iterdir()) == []  # neither the file nor a temporary
+    assert isinstance(err.value.__cause__, requests.RequestException)  # the cause is kept
 
 
 def test_failed_download_keeps_the_previous_file(server, tmp_path):

@@ -142,7 +142,7 @@ def read_cache(path: Path, *, modes: tuple[str, ...]) -> tuple[CacheMeta, CacheA
     except DataSourceError:
         raise
     except Exception as exc:
-        raise _corrupt(path, exc) from None
+        raise _corrupt(path, exc) from exc
     if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
         got = meta.get("format") if isinstance(meta, dict) else None
         raise DataSourceError(
@@ -172,7 +172,7 @@ def _check_npz_members(p: Path) -> None:
                 if info.filename.endswith(".npy"):
                     _check_npy_header(p, zf, info)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise _corrupt(p, exc) from None
+        raise _corrupt(p, exc) from exc
 
 
 def _check_npy_header(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:

@@ -228,7 +228,7 @@ def _scan(path: Path, mode: str, key: str) -> _Ways:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataSourceError(
             f"{path.name}: cannot read it as OSM data ({msg}); is the file truncated or corrupt?"
-        ) from None
+        ) from exc
     return ways
 
 
@@ -541,5 +541,5 @@ def read_graphml(path: Path, *, mode: str, profile: SpeedProfile) -> Network:
     try:
         G = osmnx.load_graphml(path)
     except Exception as exc:
-        raise DataSourceError(f"{path.name}: cannot read GraphML ({exc})") from None
+        raise DataSourceError(f"{path.name}: cannot read GraphML ({exc})") from exc
     return from_networkx(G, mode=mode, profile=profile, source=f"GraphML {path.name}")

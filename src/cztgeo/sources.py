@@ -109,7 +109,7 @@ class OverpassSource:
                 if self.bbox:
                     return ox.graph_from_bbox(self.bbox, **kw)
             except Exception as exc:
-                raise DataSourceError(f"Overpass download failed: {exc}") from None
+                raise DataSourceError(f"Overpass download failed: {exc}") from exc
         raise InputError("OverpassSource needs a place name or a bbox")
 
 
@@ -238,7 +238,7 @@ def download(
                 _check_hash(tmp, url, "md5", md5)
     except requests.HTTPError as exc:
         status = exc.response.status_code if exc.response is not None else "?"
-        raise DataSourceError(f"download of {url} failed: HTTP {status}") from None
+        raise DataSourceError(f"download of {url} failed: HTTP {status}") from exc
     except requests.RequestException as exc:
-        raise DataSourceError(f"download of {url} failed: {type(exc).__name__}: {exc}") from None
+        raise DataSourceError(f"download of {url} failed: {type(exc).__name__}: {exc}") from exc
     return out
