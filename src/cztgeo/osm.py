@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,12 +233,20 @@ def _scan(path: Path, mode: str, key: str) -> _Ways:
     return ways
 
 
-def read_osm(path: Path, *, mode: str, profile: SpeedProfile, context: Context) -> Network:
+def read_osm(
+    path: str | os.PathLike[str],
+    *,
+    mode: str,
+    profile: SpeedProfile | None = None,
+    context: Context = "auto",
+) -> Network:
     """Read an OSM file (``.osm``, ``.osm.bz2``, ``.osm.pbf``, ...) into a :class:`Network`.
 
-    Every way is split at every node into straight arcs. Drive speeds come from ``profile`` in
-    the arc's context (:func:`~cztgeo.speeds.urban_mask` of the arc midpoint; junctions taken
-    from the file itself); walk, bike and rail speeds do not depend on context.
+    Every way is split at every node into straight arcs. Drive speeds come from ``profile`` (the
+    default :class:`~cztgeo.speeds.SpeedProfile` when None) in the arc's ``context``
+    (:func:`~cztgeo.speeds.urban_mask` of the arc midpoint, junctions taken from the file
+    itself); walk, bike and rail speeds do not depend on context. No cache:
+    :func:`cztgeo.network.load_network` adds one.
 
     Raises
     ------
@@ -252,6 +261,8 @@ def read_osm(path: Path, *, mode: str, profile: SpeedProfile, context: Context) 
         Way nodes without a location (cut off by the extract); their segments are skipped.
     """
     check_mode(mode)
+    path = Path(path)
+    profile = profile or SpeedProfile()
     key = "railway" if mode == "rail" else "highway"
     ways = _scan(path, mode, key)
     if ways.missing:
@@ -528,7 +539,9 @@ def from_networkx(
     )
 
 
-def read_graphml(path: Path, *, mode: str, profile: SpeedProfile) -> Network:
+def read_graphml(
+    path: str | os.PathLike[str], *, mode: str, profile: SpeedProfile | None = None
+) -> Network:
     """Read a GraphML file written by osmnx (``osmnx.save_graphml``) into a :class:`Network`.
 
     Raises
@@ -538,6 +551,7 @@ def read_graphml(path: Path, *, mode: str, profile: SpeedProfile) -> Network:
     """
     import osmnx
 
+    path = Path(path)
     try:
         G = osmnx.load_graphml(path)
     except Exception as exc:
