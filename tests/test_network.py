@@ -1,23 +1,23 @@
 from __future__ import annotations
 
 import bz2
-import math
 import time
 
 import networkx as nx
 import numpy as np
 import pytest
 
-from cztgeo.errors import DataSourceError, EmptyNetworkError, InputError, OfflineError
-from cztgeo.network import (
+from cztgeo.errors import (
+    DataSourceError,
+    EmptyNetworkError,
+    InputError,
     NetworkWarning,
-    from_networkx,
-    load_network,
-    read_network_cache,
-    way_directions,
+    OfflineError,
 )
+from cztgeo.network import load_network, read_network_cache
+from cztgeo.osm import from_networkx, way_directions
 from cztgeo.sources import OverpassSource
-from cztgeo.speeds import SpeedProfile, classify_ref, parse_maxspeed
+from cztgeo.speeds import SpeedProfile
 
 
 def _nx_times(net, source):
@@ -105,38 +105,6 @@ def test_lengths_are_geodesic(yuelu_osm, settings):
 )
 def test_way_directions(tags, mode, expected):
     assert way_directions(tags, mode) == expected
-
-
-def test_maxspeed_parsing():
-    assert parse_maxspeed("60") == 60
-    assert parse_maxspeed("60 km/h") == 60
-    assert parse_maxspeed("30 mph") == pytest.approx(48.28, abs=0.01)
-    assert parse_maxspeed("60;80") == 60
-    assert math.isnan(parse_maxspeed("CN:urban"))
-    assert math.isnan(parse_maxspeed("fast"))
-    assert math.isnan(parse_maxspeed("0"))
-    assert math.isnan(parse_maxspeed(None))
-
-
-def test_ref_classes_and_profile():
-    assert classify_ref("G4") == "expressway"
-    assert classify_ref("G0401") == "expressway"
-    assert classify_ref("S20") == "expressway"
-    assert classify_ref("G107") == "national"
-    assert classify_ref("S207") == "provincial"
-    assert classify_ref("G107;G4") == "expressway"
-    assert classify_ref("X001") is None
-    p = SpeedProfile()
-    assert p.speed_kmh("primary", urban=True) < p.speed_kmh("primary", urban=False)
-    assert p.speed_kmh("trunk", urban=False, ref="G4") == 100.0
-    assert p.speed_kmh("primary", urban=True, maxspeed="50") == pytest.approx(42.5)
-    peak = SpeedProfile(period="peak")
-    assert peak.speed_kmh("primary", urban=True) == pytest.approx(0.6 * 40.0)
-    assert math.isnan(p.speed_kmh("footway", urban=True))
-    assert (
-        SpeedProfile(overrides={"primary": 55}).speed_kmh("primary", urban=True, maxspeed="80")
-        == 55
-    )
 
 
 def test_maxspeed_changes_times(yuelu_osm, settings):
@@ -263,3 +231,37 @@ def test_from_networkx_splits_curved_edges():
     assert net.n_nodes == 3 and net.n_arcs == 2
     assert net.time_s.sum() == pytest.approx(120.0)
     assert net.length_m.sum() == pytest.approx(1200.0)
+
+
+def test_arc_tree_finds_the_nearest_arc(yuelu_osm, settings):
+    import shapely
+
+    net = load_network(yuelu_osm, mode="walk", settings=settings)
+    tree = net.arc_tree()
+    assert net.arc_tree() is tree  # built once
+    rng = np.random.default_rng(1)
+    x = rng.uniform(net.x.min(), net.x.max(), 40)
+    y = rng.uniform(net.y.min(), net.y.max(), 40)
+    pts = shapely.points(x, y)
+    (_, arc), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    segs = net.segments(metric=True)
+    # brute force: distance from every point to every arc
+    brute = shapely.distance(segs[np.newaxis, :], pts[:, np.newaxis]).min(axis=1)
+    np.testing.assert_allclose(dist, brute, rtol=1e-12)
+    np.testing.assert_allclose(shapely.distance(segs[arc], pts), brute, rtol=1e-12)
+
+
+def test_cache_without_required_metadata_is_refused(yuelu_osm, settings, tmp_path):
+    import json
+
+    net = load_network(yuelu_osm, mode="walk", settings=settings)
+    good = net.save(tmp_path / "good.cztnet")
+    with np.load(good) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(bytes(arrays.pop("meta")).decode())
+    del meta["note"]
+    bad = tmp_path / "no_note.cztnet"
+    with open(bad, "wb") as fh:  # a file object: np.savez would add .npz to a name
+        np.savez(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+    with pytest.raises(DataSourceError, match="invalid network cache .*coarse/note"):
+        read_network_cache(bad)

@@ -11,7 +11,7 @@ import pytest
 
 from cztgeo.circle import commute_circle
 from cztgeo.cli import main
-from cztgeo.network import SKELETON_CLASSES, load_skeleton
+from cztgeo.osm import SKELETON_CLASSES, load_skeleton
 from cztgeo.validate import load_reference_facts, validate
 
 

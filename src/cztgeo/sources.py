@@ -1,12 +1,15 @@
 """The one place that talks to the network: OSM through Overpass (osmnx) and extract downloads.
 
-Everything else in cztgeo takes files, graphs or GeoDataFrames and is pure.
+Downloads go through pooch (its requests-based ``HTTPDownloader`` and ``file_hash``); cztgeo
+adds the offline gate, the checksum policy (a known SHA-256, an ``.md5`` sidecar) and the
+atomic placement of the result. Everything else in cztgeo takes files, graphs or GeoDataFrames
+and is pure.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import io
 import logging
 import os
 import socket
@@ -14,11 +17,16 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pooch
 
 from .errors import DataSourceError, InputError, OfflineError
 from .io import atomic_path
 from .settings import Settings
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["DEFAULT_EXTRACT_URL", "OverpassSource", "download"]
 
@@ -62,10 +70,21 @@ class OverpassSource:
     bbox: tuple[float, float, float, float] | None = None
 
     def describe(self) -> str:
+        """A label naming the source, for reports."""
         what = self.place if self.place else f"bbox {self.bbox}"
         return f"OpenStreetMap via Overpass ({what})"
 
-    def graph(self, *, mode: str, settings: Settings) -> Any:
+    def graph(self, *, mode: str, settings: Settings) -> nx.MultiDiGraph:
+        """Download the unsimplified osmnx graph of ``mode`` (``"drive"``, ``"walk"``,
+        ``"bike"`` or ``"rail"``).
+
+        Raises
+        ------
+        OfflineError
+            With ``settings.offline``, or when OpenStreetMap cannot be reached.
+        DataSourceError
+            The Overpass download failed.
+        """
         if settings.offline:
             raise OfflineError(
                 "Overpass needs the internet but cztgeo is offline: use a local .osm/.osm.pbf "
@@ -90,7 +109,7 @@ class OverpassSource:
                 if self.bbox:
                     return ox.graph_from_bbox(self.bbox, **kw)
             except Exception as exc:
-                raise DataSourceError(f"Overpass download failed: {exc}") from None
+                raise DataSourceError(f"Overpass download failed: {exc}") from exc
         raise InputError("OverpassSource needs a place name or a bbox")
 
 
@@ -111,6 +130,50 @@ def _timeouts(settings: Settings) -> tuple[float, float]:
     return min(10.0, total), min(60.0, total)
 
 
+class _ProgressAdapter:
+    """The progress-bar object pooch's HTTPDownloader drives (``total``, ``update``,
+    ``reset``, ``close``), reporting to a ``progress(bytes_done, bytes_total_or_None)``
+    callback. pooch counts whole chunks, so ``bytes_done`` is capped at the total."""
+
+    def __init__(self, callback: Callable[[int, int | None], None]) -> None:
+        self.callback = callback
+        self.total: int | None = None
+        self.done = 0
+
+    def update(self, n: int) -> None:
+        self.done += int(n)
+        if self.total:
+            self.done = min(self.done, self.total)
+        self.callback(self.done, self.total or None)
+
+    def reset(self) -> None:
+        self.done = 0
+
+    def close(self) -> None:
+        pass
+
+
+def _sidecar_md5(md5_url: str, timeout: tuple[float, float]) -> str | None:
+    """The MD5 digest an ``.md5`` file gives (``"<hex>  <name>"``), None when it is absent."""
+    import requests
+
+    buf = io.BytesIO()
+    try:
+        pooch.HTTPDownloader(timeout=timeout)(md5_url, buf, None)
+    except requests.HTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        log.warning("no checksum at %s (HTTP %s)", md5_url, status)
+        return None
+    words = buf.getvalue().decode("utf-8", errors="replace").split()
+    return words[0].strip().lower() if words else None
+
+
+def _check_hash(path: Path, url: str, alg: str, want: str) -> None:
+    got = pooch.file_hash(str(path), alg=alg)
+    if got != want.lower():
+        raise DataSourceError(f"checksum mismatch for {url}: {alg} {got} != {want}")
+
+
 def download(
     url: str,
     dest: str | os.PathLike[str],
@@ -122,19 +185,32 @@ def download(
 ) -> Path:
     """Download ``url`` to ``dest`` atomically, verifying a checksum when one is known.
 
+    The transfer is pooch's ``HTTPDownloader`` (requests, streamed, HTTP errors raised; a body
+    shorter than its ``Content-Length`` raises too), written to a temporary file beside
+    ``dest`` that replaces ``dest`` only once every check has passed.
+
     Parameters
     ----------
+    url
+        An ``http://`` or ``https://`` URL.
+    dest
+        The file to write (its folder is created).
+    settings
+        The offline flag and ``timeout_s``.
     sha256
         Expected SHA-256 hex digest.
     md5_url
-        URL of an ``.md5`` file to check against (the format of most OSM extract servers).
+        URL of an ``.md5`` file to check against (the format of most OSM extract servers); a
+        missing one (HTTP error) is logged and skipped.
     progress
-        Called as ``progress(bytes_done, bytes_total_or_None)``.
+        Called as ``progress(bytes_done, bytes_total_or_None)`` while downloading.
 
     Raises
     ------
     OfflineError
-        With ``settings.offline``.
+        With ``settings.offline`` (before any connection is made).
+    InputError
+        A URL that is not http(s), or a bad ``timeout_s``.
     DataSourceError
         HTTP failure, short read or checksum mismatch (nothing is left at ``dest``).
     """
@@ -145,42 +221,24 @@ def download(
     scheme = urllib.parse.urlparse(url).scheme
     if scheme not in ("http", "https"):
         raise InputError(f"cannot download {url!r}: only http(s) URLs are supported")
-    out = Path(dest)
-    h256, hmd5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
     timeout = _timeouts(settings)
+    out = Path(dest)
+    fetch = pooch.HTTPDownloader(
+        progressbar=_ProgressAdapter(progress) if progress else False,
+        chunk_size=1 << 20,
+        timeout=timeout,
+    )
     try:
-        with requests.get(url, stream=True, timeout=timeout) as resp:
-            if resp.status_code != 200:
-                raise DataSourceError(f"download of {url} failed: HTTP {resp.status_code}")
-            total = int(resp.headers.get("Content-Length", 0)) or None
-            done = 0
-            with atomic_path(out) as tmp:
-                with open(tmp, "wb") as fh:
-                    for chunk in resp.iter_content(chunk_size=1 << 20):
-                        fh.write(chunk)
-                        h256.update(chunk)
-                        hmd5.update(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(done, total)
-                if total is not None and done != total:
-                    raise DataSourceError(
-                        f"download of {url} stopped at {done} of {total} bytes; try again"
-                    )
-                if sha256 and h256.hexdigest() != sha256.lower():
-                    raise DataSourceError(
-                        f"checksum mismatch for {url}: sha256 {h256.hexdigest()} != {sha256}"
-                    )
-                if md5_url:
-                    r = requests.get(md5_url, timeout=timeout)
-                    if r.status_code == 200:
-                        want = r.text.split()[0].strip().lower() if r.text.strip() else ""
-                        if want and want != hmd5.hexdigest():
-                            raise DataSourceError(
-                                f"checksum mismatch for {url}: md5 {hmd5.hexdigest()} != {want}"
-                            )
-                    else:
-                        log.warning("no checksum at %s (HTTP %s)", md5_url, r.status_code)
+        md5 = _sidecar_md5(md5_url, timeout) if md5_url else None
+        with atomic_path(out) as tmp:
+            fetch(url, str(tmp), None)
+            if sha256:
+                _check_hash(tmp, url, "sha256", sha256)
+            if md5:
+                _check_hash(tmp, url, "md5", md5)
+    except requests.HTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else "?"
+        raise DataSourceError(f"download of {url} failed: HTTP {status}") from exc
     except requests.RequestException as exc:
-        raise DataSourceError(f"download of {url} failed: {type(exc).__name__}: {exc}") from None
+        raise DataSourceError(f"download of {url} failed: {type(exc).__name__}: {exc}") from exc
     return out

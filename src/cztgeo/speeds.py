@@ -18,21 +18,41 @@ take the lower half of each design range. A posted ``maxspeed`` replaces the cla
 "peak"`` multiplies speeds by a congestion factor (an assumption: Changsha's published peak
 congestion indices of about 1.5-1.7 mean peak travel takes 1.5-1.7 times free-flow time).
 All of these can be overridden with :class:`SpeedProfile`.
+
+Which table applies (urban or rural) is the *context*: :func:`urban_mask` decides it per point,
+from the network's own junction density plus documented proxies (:func:`built_up_mask`), from
+the central districts (:data:`URBAN_ADCODES`), or from a polygon the caller gives.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+import numpy as np
+
+from .errors import InputError
+from .settings import embedded_data_dir
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import shapely
+    from numpy.typing import NDArray
 
 __all__ = [
     "DEFAULT_RURAL_KMH",
     "DEFAULT_URBAN_KMH",
+    "URBAN_ADCODES",
+    "Context",
     "SpeedProfile",
+    "built_up_mask",
     "classify_ref",
+    "junction_points",
     "parse_maxspeed",
+    "urban_mask",
 ]
 
 #: Urban off-peak operating speeds, km/h (see the module docstring for the basis).
@@ -227,3 +247,175 @@ RAIL_KMH: dict[str, float] = {
     "narrow_gauge": 40.0,
 }
 HIGHSPEED_KMH = 250.0
+
+
+# ---------------------------------------------------------------------- urban / rural context
+
+#: A named context: ``"auto"`` (built-up area measured from the network, see
+#: :func:`built_up_mask`), ``"districts"`` (the central districts, :data:`URBAN_ADCODES`),
+#: ``"urban"`` or ``"rural"`` (everything).
+ContextName = Literal["auto", "districts", "urban", "rural"]
+#: Where the urban speed table applies: a :data:`ContextName`, or the urban area as a WGS84
+#: shapely geometry, GeoSeries or GeoDataFrame.
+Context: TypeAlias = "ContextName | shapely.Geometry | gpd.GeoSeries | gpd.GeoDataFrame"
+
+#: County-level units treated as urban by ``context="districts"`` (and by ``"auto"`` when the
+#: network gives no junctions): the central districts of the three cities (长沙 芙蓉 天心 岳麓
+#: 开福 雨花; 株洲 荷塘 芦淞 石峰 天元; 湘潭 雨湖 岳塘).
+URBAN_ADCODES = (
+    "430102", "430103", "430104", "430105", "430111",
+    "430202", "430203", "430204", "430211",
+    "430302", "430304",
+)  # fmt: skip
+
+#: Built-up context for ``context="auto"``, measured from the network itself: an arc is urban
+#: when the junctions (nodes joining 3+ road ends) within ``radius_m`` of its midpoint reach
+#: ``per_km2``. Thresholds by network kind (full OSM streets, or the coarse major-road skeleton,
+#: whose junction density is about 1/km² in central Changsha and under 0.3/km² in the green
+#: heart). Plus two documented proxies: within 1.5 km of a Changsha Metro station (the metro
+#: serves the built-up city) and within 3 km of each city's centre (the old cores).
+BUILT_UP_DENSITY = {"full": (1000.0, 15.0), "coarse": (2500.0, 0.5)}
+METRO_PROXY_M = 1500.0
+CORE_RADIUS_M = 3000.0
+#: The three city centres (WGS84): 五一广场 (长沙), 株洲站 (株洲), 湘潭市人民政府 (approximate).
+CITY_CENTRES = {
+    "长沙": (112.9709, 28.1986),
+    "株洲": (113.1517, 27.8388),
+    "湘潭": (112.9442, 27.8297),
+}
+
+
+def _metro_points() -> NDArray[np.float64]:
+    """Changsha Metro stations (lon, lat) from the embedded transit file; none if it is absent."""
+    path = embedded_data_dir() / "czt_transit.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return np.empty((0, 2))
+    pts = [
+        (s["lon"], s["lat"])
+        for ln in doc.get("lines", [])
+        if ln.get("kind") == "metro"
+        for s in ln.get("stations", [])
+    ]
+    return np.asarray(pts, dtype=float).reshape(-1, 2)
+
+
+def built_up_mask(
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    junction_lon: NDArray[np.float64],
+    junction_lat: NDArray[np.float64],
+    *,
+    coarse: bool,
+) -> NDArray[np.bool_]:
+    """Which points lie in the built-up area, measured from the network's junction density
+    and the documented proxies of :data:`BUILT_UP_DENSITY` (metro stations, city cores).
+
+    Parameters
+    ----------
+    lon, lat
+        The points to classify, WGS84.
+    junction_lon, junction_lat
+        The network's junctions (:func:`junction_points`), WGS84.
+    coarse
+        Use the thresholds of the coarse major-road skeleton instead of full OSM streets.
+    """
+    from scipy.spatial import cKDTree
+
+    from .crs import METRIC_CRS, WGS84, transformer
+
+    to_m = transformer(WGS84, METRIC_CRS)
+    x, y = (np.asarray(v) for v in to_m.transform(lon, lat))
+    pts = np.column_stack([x, y])
+    radius, per_km2 = BUILT_UP_DENSITY["coarse" if coarse else "full"]
+    out = np.zeros(x.shape, dtype=bool)
+    if len(junction_lon):
+        jx, jy = to_m.transform(junction_lon, junction_lat)
+        tree = cKDTree(np.column_stack([jx, jy]))
+        counts = tree.query_ball_point(pts, radius, return_length=True)
+        out |= np.asarray(counts) / (np.pi * (radius / 1000.0) ** 2) >= per_km2
+    metro = _metro_points()
+    if len(metro):
+        mx, my = to_m.transform(metro[:, 0], metro[:, 1])
+        d, _ = cKDTree(np.column_stack([mx, my])).query(pts)
+        out |= d <= METRO_PROXY_M
+    cores = np.array(list(CITY_CENTRES.values()))
+    cx, cy = to_m.transform(cores[:, 0], cores[:, 1])
+    d, _ = cKDTree(np.column_stack([cx, cy])).query(pts)
+    out |= d <= CORE_RADIUS_M
+    return out
+
+
+def junction_points(
+    lon: NDArray[np.float64], lat: NDArray[np.float64], a: NDArray[np.int64], b: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Nodes where three or more road ends meet (each undirected segment counted once).
+
+    ``lon``/``lat`` are the node positions; ``a``/``b`` the node indices of each segment.
+    """
+    pairs = np.unique(np.sort(np.column_stack([a, b]), axis=1), axis=0)
+    deg = np.bincount(pairs.ravel(), minlength=len(lon))
+    j = deg >= 3
+    return lon[j], lat[j]
+
+
+def _district_mask(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Points in the central districts (:data:`URBAN_ADCODES`), or outside the metro area
+    (where there is nothing to tell urban from rural by: treated as urban)."""
+    import shapely
+
+    from .boundaries import load_boundaries
+
+    counties = load_boundaries("county")
+    region = shapely.union_all(counties.geometry.values)
+    inside_czt = shapely.contains_xy(region, lon, lat)
+    if not inside_czt.any():
+        return np.ones(lon.shape, dtype=bool)
+    urban = shapely.union_all(counties[counties["adcode"].isin(URBAN_ADCODES)].geometry.values)
+    shapely.prepare(urban)
+    return np.asarray(shapely.contains_xy(urban, lon, lat) | ~inside_czt)
+
+
+def urban_mask(
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    context: Context,
+    junctions: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    *,
+    coarse: bool = False,
+) -> NDArray[np.bool_]:
+    """Which points (WGS84) lie in an urban context.
+
+    Parameters
+    ----------
+    context
+        ``"urban"``/``"rural"``: all / none; ``"auto"``: :func:`built_up_mask` from
+        ``junctions`` (the central districts when ``junctions`` is None); ``"districts"``: the
+        central districts (:data:`URBAN_ADCODES`); or a WGS84 geometry of the urban area.
+    junctions
+        The network's junction positions (:func:`junction_points`), for ``"auto"``.
+    coarse
+        Junction-density thresholds of the coarse skeleton (see :data:`BUILT_UP_DENSITY`).
+    """
+    import shapely
+
+    if isinstance(context, str):
+        if context == "urban":
+            return np.ones(lon.shape, dtype=bool)
+        if context == "rural":
+            return np.zeros(lon.shape, dtype=bool)
+        if context == "auto" and junctions is not None:
+            return built_up_mask(lon, lat, junctions[0], junctions[1], coarse=coarse)
+        if context not in ("auto", "districts"):
+            raise InputError(
+                f"unknown context {context!r}: use 'auto', 'districts', 'urban', 'rural' or a "
+                "polygon"
+            )
+        return _district_mask(lon, lat)
+    geom = getattr(context, "union_all", None)
+    poly = geom() if callable(geom) else context
+    if not isinstance(poly, shapely.Geometry):
+        raise InputError("context must be 'auto', 'urban', 'rural', or a (Geo)Series/geometry")
+    shapely.prepare(poly)
+    return np.asarray(shapely.contains_xy(poly, lon, lat))

@@ -193,7 +193,8 @@ def validate(
         ``model`` and ``ratio`` (model / published, or / the nearer end of a range; NaN when
         not comparable), ``status`` (``pass``, ``fail``, ``calibration``, ``not comparable``).
     """
-    from .network import load_network, load_skeleton
+    from .network import load_network
+    from .osm import load_skeleton
     from .rail import load_rail
 
     if period not in ("offpeak", "peak"):
