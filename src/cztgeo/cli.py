@@ -17,7 +17,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -649,51 +649,29 @@ def data() -> None:
 @click.pass_context
 def fetch(ctx: click.Context, url: str | None, sha256: str | None, no_md5: bool, out: str | None,
           modes: str, bbox: list[float] | None, quiet: bool, timeout_s: float | None) -> int:  # fmt: skip
-    import shapely
-    from tqdm import tqdm
-
-    from .boundaries import load_boundaries
-    from .errors import InputError, OfflineError
-    from .network import prepare_networks
-    from .sources import DEFAULT_EXTRACT_URL, download
+    from .prepare import fetch_extract
 
     settings = _settings(ctx)
     if timeout_s:
         settings = settings.with_(timeout_s=timeout_s)
-    if settings.offline:
-        raise OfflineError("'data fetch' downloads OSM data but cztgeo is offline (--offline)")
-    url = url or DEFAULT_EXTRACT_URL
-    if not url.lower().startswith(("http://", "https://")):
-        raise InputError(f"cannot download {url!r}: only http(s) URLs are supported")
-    out_dir = Path(out or settings.cache_dir)
-    pbf = out_dir / Path(url.split("?")[0]).name
-    bar = tqdm(total=None, unit="B", unit_scale=True, desc="download", disable=quiet)
-
-    def progress(done: int, total: int | None) -> None:
-        if total and bar.total != total:
-            bar.total = total
-        bar.update(done - bar.n)
-
-    try:
-        download(url, pbf, settings=settings, sha256=sha256,
-                 md5_url=None if no_md5 else url + ".md5", progress=progress)  # fmt: skip
-    finally:
-        bar.close()
-    clip = shapely.box(*bbox) if bbox else load_boundaries("metro").geometry.iloc[0]
-    wanted = tuple(m.strip() for m in modes.split(",") if m.strip())
-    built = prepare_networks(pbf, out_dir, modes=wanted, clip=clip)
+    folder = Path(out or settings.cache_dir)
+    built = fetch_extract(
+        url, folder, settings=settings, sha256=sha256, md5=not no_md5,
+        modes=[m.strip() for m in modes.split(",") if m.strip()], bbox=bbox, progress=not quiet,
+    )  # fmt: skip
     for mode, path in built.items():
         click.echo(f"{mode}: {path}")
-    click.echo(f"use them with --network {out_dir}/czt_drive.cztnet (and the walk/rail files)")
+    click.echo(f"use them with --network {folder}/czt_drive.cztnet (and the walk/rail files)")
     return EXIT_OK
 
 
 # ---------------------------------------------------------------- entry point
 
 
-def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                  file: TextIO | None = None, line: str | None = None) -> None:  # fmt: skip
-    print(f"cztgeo: warning: {_one_line(message)}", file=file or sys.stderr)
+def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                    line: str | None = None) -> str:  # fmt: skip
+    """Warnings print as one line, without the source line (recording them is unchanged)."""
+    return f"cztgeo: warning: {_one_line(message)}\n"
 
 
 def _where(argv: Sequence[str]) -> str:
@@ -707,8 +685,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     where = _where(args)
     verbose = "-v" in args or "--verbose" in args
-    show = warnings.showwarning
-    warnings.showwarning = _show_warning
+    fmt = warnings.formatwarning
+    warnings.formatwarning = _format_warning
     try:
         code = cli.main(args=args, prog_name="cztgeo", standalone_mode=False)
     except click.UsageError as exc:
@@ -741,5 +719,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     finally:
-        warnings.showwarning = show
+        warnings.formatwarning = fmt
     return code if code in (EXIT_OK, EXIT_FOUND) else EXIT_INTERNAL
