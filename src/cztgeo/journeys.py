@@ -60,8 +60,9 @@ class _Graph:
 def _graph(tn: TransitNetwork) -> _Graph:
     """Stops, one on-board node per (line, position), and the edges between them."""
     key = ("graph", tn.period, tn.departure_window_minutes)
-    if key in tn._xy:
-        return tn._xy[key]  # type: ignore[no-any-return]
+    cached = tn._xy.get(key)
+    if isinstance(cached, _Graph):
+        return cached
     n_stops = len(tn.stop_name)
     rows: list[int] = []
     cols: list[int] = []

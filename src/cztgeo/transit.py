@@ -7,21 +7,29 @@ Read one from a line file with :func:`cztgeo.rail.load_rail` or from a GTFS feed
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TypeAlias, cast
 
 import geopandas as gpd
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 
 from .crs import METRIC_CRS, WGS84, transformer
 from .errors import InputError
 from .io import check_number
+from .routing import as_lonlat
 
-if TYPE_CHECKING:
-    from numpy.typing import NDArray
+__all__ = ["PERIODS", "SAME_STOP_M", "Line", "LonLat", "PointsLike", "TransitNetwork"]
 
-__all__ = ["PERIODS", "SAME_STOP_M", "Line", "TransitNetwork"]
+#: A point as (longitude, latitude) in WGS84 degrees.
+LonLat: TypeAlias = tuple[float, float]
+#: Points as :func:`cztgeo.routing.as_lonlat` takes them: one (lon, lat), a sequence of them,
+#: an (n, 2) array of lon/lat degrees, or point geometries with a CRS.
+PointsLike: TypeAlias = (
+    LonLat | Sequence[LonLat] | NDArray[np.float64] | gpd.GeoSeries | gpd.GeoDataFrame
+)
 
 _TO_M = transformer(WGS84, METRIC_CRS)
 PERIODS = ("offpeak", "peak")
@@ -68,20 +76,20 @@ class TransitNetwork:
     period: str = "offpeak"
     assumptions: tuple[str, ...] = ()
     track_factor: float = 1.0
-    _xy: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: derived arrays (stop metres, the journey graph), computed once per copy
+    _xy: dict[Hashable, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def stop_xy(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Stop positions in metres (UTM 49N, EPSG:32649): (x, y)."""
         if "xy" not in self._xy:
             x, y = _TO_M.transform(self.stop_lon, self.stop_lat)
             self._xy["xy"] = (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-        return self._xy["xy"]  # type: ignore[no-any-return]
+        return cast("tuple[NDArray[np.float64], NDArray[np.float64]]", self._xy["xy"])
 
-    def walk_minutes(self, points: Any) -> NDArray[np.float64]:
+    def walk_minutes(self, points: PointsLike) -> NDArray[np.float64]:
         """Minutes on foot from each (lon, lat) point to each stop (straight line x detour at
         the walking speed), shape (points, stops)."""
-        from .routing import as_lonlat
-
         p = as_lonlat(points)
         px, py = (np.asarray(v) for v in _TO_M.transform(p[:, 0], p[:, 1]))
         sx, sy = self.stop_xy
@@ -103,13 +111,13 @@ class TransitNetwork:
             raise InputError(f"unknown period {period!r}: use 'offpeak' or 'peak'")
         return replace(self, period=period, _xy={})
 
-    def with_headway(self, minutes: float | dict[str, float]) -> TransitNetwork:
+    def with_headway(self, minutes: float | Mapping[str, float]) -> TransitNetwork:
         """A copy with other headways (one value for all lines, or by line id)."""
-        for v in minutes.values() if isinstance(minutes, dict) else [minutes]:
+        for v in minutes.values() if isinstance(minutes, Mapping) else [minutes]:
             check_number("headway minutes", v)
         lines = []
         for ln in self.lines:
-            h = minutes.get(ln.id, None) if isinstance(minutes, dict) else minutes
+            h = minutes.get(ln.id, None) if isinstance(minutes, Mapping) else minutes
             if h is None:
                 lines.append(ln)
             else:
