@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,10 +21,11 @@ from scipy.sparse import csgraph
 
 from .crs import METRIC_CRS, WGS84, reproject_geometry, transformer
 from .errors import InputError
-from .transit import TransitNetwork, _walk_minutes
+from .routing import as_lonlat
+from .transit import LonLat, PointsLike, TransitNetwork, _walk_minutes
 
 if TYPE_CHECKING:
-    from numpy.typing import NDArray
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "Journey",
@@ -107,7 +108,7 @@ def _graph(tn: TransitNetwork) -> _Graph:
 
 def _csr_min(
     rows: NDArray[np.int64], cols: NDArray[np.int64], vals: NDArray[np.float64], n: int
-) -> tuple[Any, dict[tuple[int, int], int]]:
+) -> tuple[sp.csr_matrix, dict[tuple[int, int], int]]:
     """A CSR matrix keeping the cheapest of parallel edges, and (row, col) -> edge position."""
     order = np.lexsort((vals, cols, rows))
     r, c = rows[order], cols[order]
@@ -135,24 +136,15 @@ class Journey:
     route: str
 
 
-def _check_matrix(a: Any, shape: tuple[int, int], what: str) -> NDArray[np.float64]:
-    arr = np.asarray(a, dtype=float)
-    if arr.shape != shape:
-        raise InputError(f"{what} must have shape {shape}, got {arr.shape}")
-    if np.isnan(arr).any() or (arr < 0).any():
-        raise InputError(f"{what} must be non-negative minutes (inf for unreachable)")
-    return arr
-
-
 def plan_journeys(
     tn: TransitNetwork,
-    origins: Any,
-    destinations: Any | None = None,
+    origins: PointsLike,
+    destinations: PointsLike | None = None,
     *,
-    access: Any | None = None,
-    egress: Any | None = None,
-    access_mode: Any | None = None,
-    egress_mode: Any | None = None,
+    access: ArrayLike | None = None,
+    egress: ArrayLike | None = None,
+    access_mode: ArrayLike | None = None,
+    egress_mode: ArrayLike | None = None,
     walk_direct: bool = True,
 ) -> list[list[Journey]]:
     """Fastest door-to-door journeys between points, with their breakdown.
@@ -175,132 +167,229 @@ def plan_journeys(
     list of list of Journey
         ``result[i][j]``; an unreachable pair has ``total = inf`` and route ``"unreachable"``.
     """
-    from .routing import as_lonlat
-
     o = as_lonlat(origins)
     d = o if destinations is None else as_lonlat(destinations)
-    n_o, n_d = len(o), len(d)
-    ox, oy = (np.asarray(v) for v in _TO_M.transform(o[:, 0], o[:, 1]))
-    dx, dy = (np.asarray(v) for v in _TO_M.transform(d[:, 0], d[:, 1]))
-    n_s = len(tn.stop_name)
-    walk_to = tn.walk_minutes(o)
-    walk_from = tn.walk_minutes(d).T
-    acc = walk_to if access is None else _check_matrix(access, (n_o, n_s), "access")
-    egr = walk_from if egress is None else _check_matrix(egress, (n_s, n_d), "egress")
-    acc_mode = (
-        np.full((n_o, n_s), "walk", dtype=object)
-        if access_mode is None
-        else np.asarray(access_mode, dtype=object)
-    )
-    egr_mode = np.full((n_s, n_d), "walk", dtype=object) if egress_mode is None else np.asarray(egress_mode, dtype=object)  # fmt: skip
-    direct = _walk_minutes(tn, np.hypot(dx[None, :] - ox[:, None], dy[None, :] - oy[:, None]))
-    g = _graph(tn)
-    src = g.n_nodes
-    sinks = src + 1 + np.arange(n_d)
-    # a journey's first boarding goes to a boarding node that can only ride on (so a chain
-    # through a station always rides at least one stop)
-    n_b = len(g.onboard)
-    bnode = src + 1 + n_d + np.arange(n_b)
-    n = src + 1 + n_d + n_b
-    ride = g.kind == _RIDE
-    r_rows = g.rows[ride] - g.base + bnode[0] if n_b else g.rows[:0]
-    r_cols, r_vals = g.cols[ride], g.vals[ride]
+    legs = _legs(tn, o, d, access=access, egress=egress, access_mode=access_mode,
+                 egress_mode=egress_mode)  # fmt: skip
+    search = _search_graph(_graph(tn), legs)
     out: list[list[Journey]] = []
-    # fixed part: source -> every (line, position), stop -> every sink
-    b_lines, b_stop, b_wait = g.board_line, g.board_stop, g.board_wait
-    e_stop = np.repeat(np.arange(n_s), n_d)
-    e_sink = np.tile(sinks, n_s)
-    e_val = egr.reshape(-1)
-    for i in range(n_o):
-        a_val = acc[i, b_stop] + b_wait + 1e-9
-        ok_a = np.isfinite(a_val)
-        ok_e = np.isfinite(e_val)
-        parts_r = [g.rows, np.full(ok_a.sum(), src), e_stop[ok_e], r_rows]
-        parts_c = [g.cols, bnode[ok_a], e_sink[ok_e], r_cols]
-        parts_v = [g.vals, a_val[ok_a], e_val[ok_e] + 1e-9, r_vals]
-        parts_k = [
-            g.kind, np.full(ok_a.sum(), _BOARD_FIRST), np.full(ok_e.sum(), _EGRESS),
-            np.full(r_rows.size, _RIDE),
-        ]  # fmt: skip
-        if walk_direct:
-            parts_r.append(np.full(n_d, src))
-            parts_c.append(sinks)
-            parts_v.append(direct[i] + 1e-9)
-            parts_k.append(np.full(n_d, _DIRECT))
-        rows = np.concatenate(parts_r).astype(np.int64)
-        cols = np.concatenate(parts_c).astype(np.int64)
-        vals = np.concatenate(parts_v)
-        kinds = np.concatenate(parts_k)
-        m, edge = _csr_min(rows, cols, vals, n)
-        dist, pred = csgraph.dijkstra(m, directed=True, indices=src, return_predecessors=True)
+    for i in range(len(o)):
+        rows, cols, vals, kinds = _edges_from(search, legs, i, walk_direct=walk_direct)
+        m, edge = _csr_min(rows, cols, vals, search.n)
+        dist, pred = csgraph.dijkstra(m, directed=True, indices=search.src, return_predecessors=True)  # fmt: skip
         row: list[Journey] = []
-        for j in range(n_d):
-            t = float(dist[sinks[j]])
+        for j, sink in enumerate(search.sinks):
+            t = float(dist[sink])
             if not np.isfinite(t):
                 row.append(Journey(np.inf, np.inf, 0, 0, 0, 0, 0, "", "", (), "unreachable"))
                 continue
-            path = [int(sinks[j])]
-            while path[-1] != src:
-                path.append(int(pred[path[-1]]))
-            path.reverse()
-            comp = {"access": 0.0, "wait": 0.0, "ride": 0.0, "transfer": 0.0, "egress": 0.0}
-            legs: list[str] = []
-            used: list[str] = []
-            am = em = ""
-            boardings = 0
-            ride_from: str | None = None
-            for u, v in itertools.pairwise(path):
+            trace = _Breakdown(tn, search, legs, i, j)
+            for u, v in itertools.pairwise(_path(pred, search.src, int(sink))):
                 e = edge[(u, v)]
-                k, val = int(kinds[e]), float(vals[e])
-                if k == _DIRECT:
-                    comp["access"] += val
-                    am = "walk"
-                    legs.append(f"walk {val:.0f} min")
-                elif k == _BOARD_FIRST:
-                    s = int(b_stop[v - bnode[0]])
-                    w = float(b_wait[v - bnode[0]])
-                    comp["access"] += float(acc[i, s])
-                    comp["wait"] += w
-                    am = str(acc_mode[i, s])
-                    legs.append(f"{am} {acc[i, s]:.0f} min to {tn.stop_name[s]}")
-                    boardings += 1
-                elif k == _BOARD:
-                    li = int(b_lines[v - g.base])
-                    w = tn.wait_minutes(tn.lines[li])
-                    comp["wait"] += w
-                    comp["transfer"] += val - w
-                    boardings += 1
-                elif k == _RIDE:
-                    comp["ride"] += val
-                    if ride_from is None:
-                        li, pos = g.onboard[u - (bnode[0] if u >= bnode[0] else g.base)]
-                        ride_from = tn.stop_name[tn.lines[li].stops[pos]]
-                elif k == _ALIGHT:
-                    li, pos = g.onboard[u - g.base]
-                    ln = tn.lines[li]
-                    if ride_from is not None:
-                        legs.append(f"{ln.name} {ride_from}→{tn.stop_name[ln.stops[pos]]}")
-                        used.append(ln.name)
-                    ride_from = None
-                elif k == _WALK_LINK:
-                    comp["transfer"] += val
-                    legs.append(f"walk {val:.0f} min to {tn.stop_name[v]}")
-                elif k == _EGRESS:
-                    comp["egress"] += float(egr[u, j])
-                    em = str(egr_mode[u, j])
-                    legs.append(f"{em} {egr[u, j]:.0f} min")
-            row.append(
-                Journey(
-                    t, comp["access"], comp["wait"], comp["ride"], comp["transfer"],
-                    comp["egress"], boardings, am, em or am, tuple(used), " → ".join(legs),
-                )
-            )  # fmt: skip
+                trace.add(int(kinds[e]), float(vals[e]), u, v)
+            row.append(trace.journey(t))
         out.append(row)
     return out
 
 
+@dataclass(frozen=True)
+class _Legs:
+    """Minutes and labels of the legs off the rail network, for one call."""
+
+    access: NDArray[np.float64]  # (origins, stops)
+    egress: NDArray[np.float64]  # (stops, destinations)
+    access_mode: NDArray[np.object_]  # labels of the same shapes
+    egress_mode: NDArray[np.object_]
+    direct: NDArray[np.float64]  # (origins, destinations): walking the whole way
+
+
+def _legs(
+    tn: TransitNetwork,
+    o: NDArray[np.float64],
+    d: NDArray[np.float64],
+    *,
+    access: ArrayLike | None,
+    egress: ArrayLike | None,
+    access_mode: ArrayLike | None,
+    egress_mode: ArrayLike | None,
+) -> _Legs:
+    """The given access/egress minutes (checked) or walking ones, their labels, and walking
+    the whole way."""
+    n_o, n_d, n_s = len(o), len(d), len(tn.stop_name)
+    ox, oy = (np.asarray(v) for v in _TO_M.transform(o[:, 0], o[:, 1]))
+    dx, dy = (np.asarray(v) for v in _TO_M.transform(d[:, 0], d[:, 1]))
+    walk_to = tn.walk_minutes(o)
+    walk_from = tn.walk_minutes(d).T
+    acc = walk_to if access is None else _check_matrix(access, (n_o, n_s), "access")
+    egr = walk_from if egress is None else _check_matrix(egress, (n_s, n_d), "egress")
+    direct = _walk_minutes(tn, np.hypot(dx[None, :] - ox[:, None], dy[None, :] - oy[:, None]))
+    return _Legs(acc, egr, _labels(access_mode, (n_o, n_s)), _labels(egress_mode, (n_s, n_d)),
+                 direct)  # fmt: skip
+
+
+def _check_matrix(a: ArrayLike, shape: tuple[int, int], what: str) -> NDArray[np.float64]:
+    arr = np.asarray(a, dtype=float)
+    if arr.shape != shape:
+        raise InputError(f"{what} must have shape {shape}, got {arr.shape}")
+    if np.isnan(arr).any() or (arr < 0).any():
+        raise InputError(f"{what} must be non-negative minutes (inf for unreachable)")
+    return arr
+
+
+def _labels(modes: ArrayLike | None, shape: tuple[int, int]) -> NDArray[np.object_]:
+    if modes is None:
+        return np.full(shape, "walk", dtype=object)
+    return np.asarray(modes, dtype=object)
+
+
+@dataclass(frozen=True)
+class _Search:
+    """The network's graph extended for one call: a source, one sink per destination, and a
+    first-boarding copy of each on-board node that can only ride on (so a journey's chain
+    through a station always rides at least one stop). The ride and egress edges are the
+    same for every origin."""
+
+    g: _Graph
+    src: int
+    sinks: NDArray[np.int64]
+    first_board: int  # id of the first first-boarding node
+    bnode: NDArray[np.int64]  # per on-board node: its first-boarding copy
+    n: int
+    ride_rows: NDArray[np.int64]
+    ride_cols: NDArray[np.int64]
+    ride_vals: NDArray[np.float64]
+    egress_rows: NDArray[np.int64]  # stop -> sink, finite minutes only
+    egress_cols: NDArray[np.int64]
+    egress_vals: NDArray[np.float64]
+
+
+def _search_graph(g: _Graph, legs: _Legs) -> _Search:
+    n_s, n_d = legs.egress.shape
+    n_b = len(g.onboard)
+    src = g.n_nodes
+    sinks = src + 1 + np.arange(n_d)
+    first_board = src + 1 + n_d
+    ride = g.kind == _RIDE
+    ride_rows = g.rows[ride] - g.base + first_board if n_b else g.rows[:0]
+    e_stop = np.repeat(np.arange(n_s), n_d)
+    e_sink = np.tile(sinks, n_s)
+    e_val = legs.egress.reshape(-1)
+    ok_e = np.isfinite(e_val)
+    return _Search(
+        g, src, sinks, first_board, first_board + np.arange(n_b), first_board + n_b,
+        ride_rows, g.cols[ride], g.vals[ride],
+        e_stop[ok_e], e_sink[ok_e], e_val[ok_e] + 1e-9,
+    )  # fmt: skip
+
+
+def _edges_from(
+    s: _Search, legs: _Legs, i: int, *, walk_direct: bool
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
+    """Edges (rows, cols, minutes, kinds) of the search from origin i: the network's, access
+    to every first boarding reachable, egress, rides on from a first boarding and, with
+    ``walk_direct``, walking the whole way."""
+    g = s.g
+    a_val = legs.access[i, g.board_stop] + g.board_wait + 1e-9
+    ok_a = np.isfinite(a_val)
+    n_a, n_e, n_d = int(ok_a.sum()), s.egress_rows.size, s.sinks.size
+    parts_r = [g.rows, np.full(n_a, s.src), s.egress_rows, s.ride_rows]
+    parts_c = [g.cols, s.bnode[ok_a], s.egress_cols, s.ride_cols]
+    parts_v = [g.vals, a_val[ok_a], s.egress_vals, s.ride_vals]
+    parts_k = [g.kind, np.full(n_a, _BOARD_FIRST), np.full(n_e, _EGRESS),
+               np.full(s.ride_rows.size, _RIDE)]  # fmt: skip
+    if walk_direct:
+        parts_r.append(np.full(n_d, s.src))
+        parts_c.append(s.sinks)
+        parts_v.append(legs.direct[i] + 1e-9)
+        parts_k.append(np.full(n_d, _DIRECT))
+    return (
+        np.concatenate(parts_r).astype(np.int64), np.concatenate(parts_c).astype(np.int64),
+        np.concatenate(parts_v), np.concatenate(parts_k),
+    )  # fmt: skip
+
+
+def _path(pred: NDArray[np.int32], src: int, sink: int) -> list[int]:
+    """Nodes from ``src`` to ``sink`` along Dijkstra's predecessors."""
+    path = [sink]
+    while path[-1] != src:
+        path.append(int(pred[path[-1]]))
+    path.reverse()
+    return path
+
+
+class _Breakdown:
+    """A journey's minutes by component, legs, lines and modes, added up edge by edge along
+    its path from origin i to destination j."""
+
+    def __init__(self, tn: TransitNetwork, s: _Search, legs: _Legs, i: int, j: int) -> None:
+        self.tn, self.s, self.legs, self.i, self.j = tn, s, legs, i, j
+        self.comp = {"access": 0.0, "wait": 0.0, "ride": 0.0, "transfer": 0.0, "egress": 0.0}
+        self.steps: list[str] = []
+        self.used: list[str] = []
+        self.am = self.em = ""
+        self.boardings = 0
+        self.ride_from: str | None = None
+
+    def add(self, kind: int, val: float, u: int, v: int) -> None:
+        """Add the edge u -> v of this kind and minutes."""
+        if kind == _DIRECT:
+            self.comp["access"] += val
+            self.am = "walk"
+            self.steps.append(f"walk {val:.0f} min")
+        elif kind == _BOARD_FIRST:
+            self._board_first(v)
+        elif kind == _BOARD:
+            w = self.tn.wait_minutes(self.tn.lines[int(self.s.g.board_line[v - self.s.g.base])])
+            self.comp["wait"] += w
+            self.comp["transfer"] += val - w
+            self.boardings += 1
+        elif kind == _RIDE:
+            self._ride(u, val)
+        elif kind == _ALIGHT:
+            self._alight(u)
+        elif kind == _WALK_LINK:
+            self.comp["transfer"] += val
+            self.steps.append(f"walk {val:.0f} min to {self.tn.stop_name[v]}")
+        elif kind == _EGRESS:
+            egr = self.legs.egress[u, self.j]
+            self.comp["egress"] += float(egr)
+            self.em = str(self.legs.egress_mode[u, self.j])
+            self.steps.append(f"{self.em} {egr:.0f} min")
+
+    def _board_first(self, v: int) -> None:
+        g, i = self.s.g, self.i
+        s = int(g.board_stop[v - self.s.first_board])
+        acc = self.legs.access[i, s]
+        self.comp["access"] += float(acc)
+        self.comp["wait"] += float(g.board_wait[v - self.s.first_board])
+        self.am = str(self.legs.access_mode[i, s])
+        self.steps.append(f"{self.am} {acc:.0f} min to {self.tn.stop_name[s]}")
+        self.boardings += 1
+
+    def _ride(self, u: int, val: float) -> None:
+        self.comp["ride"] += val
+        if self.ride_from is None:
+            g = self.s.g
+            li, pos = g.onboard[u - (self.s.first_board if u >= self.s.first_board else g.base)]
+            self.ride_from = self.tn.stop_name[self.tn.lines[li].stops[pos]]
+
+    def _alight(self, u: int) -> None:
+        li, pos = self.s.g.onboard[u - self.s.g.base]
+        ln = self.tn.lines[li]
+        if self.ride_from is not None:
+            self.steps.append(f"{ln.name} {self.ride_from}→{self.tn.stop_name[ln.stops[pos]]}")
+            self.used.append(ln.name)
+        self.ride_from = None
+
+    def journey(self, total: float) -> Journey:
+        c = self.comp
+        return Journey(total, c["access"], c["wait"], c["ride"], c["transfer"], c["egress"],
+                       self.boardings, self.am, self.em or self.am, tuple(self.used),
+                       " → ".join(self.steps))  # fmt: skip
+
+
 def transit_arrivals(
-    tn: TransitNetwork, origin: tuple[float, float], access: NDArray[np.float64] | None = None
+    tn: TransitNetwork, origin: LonLat, access: ArrayLike | None = None
 ) -> NDArray[np.float64]:
     """Minutes from ``origin`` (lon, lat) to standing on each stop's platform after riding.
 
@@ -325,10 +414,10 @@ def transit_arrivals(
 
 def transit_time_matrix(
     tn: TransitNetwork,
-    points: list[tuple[float, float]],
+    points: PointsLike,
     *,
-    access: NDArray[np.float64] | None = None,
-    egress: NDArray[np.float64] | None = None,
+    access: ArrayLike | None = None,
+    egress: ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Minutes between points by rail, or on foot alone when that is faster.
 
@@ -342,9 +431,7 @@ def transit_time_matrix(
     return pd.DataFrame(out)
 
 
-def transit_reach(
-    tn: TransitNetwork, origin: tuple[float, float], minutes: float
-) -> shapely.Geometry:
+def transit_reach(tn: TransitNetwork, origin: LonLat, minutes: float) -> shapely.Geometry:
     """Area (UTM 49N) reached within ``minutes`` on foot and by rail: a walking disc around the
     origin plus an island around every stop reached in time (radius = walking distance left,
     divided by the detour factor)."""
