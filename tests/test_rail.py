@@ -109,6 +109,15 @@ def test_unknown_stations_named_never_invented(tmp_path):
             r"far \('L1'\): \d+ m from the nearest rail point",
         ),
         ({"stations": [{"name": "A", "lon": "x", "lat": 1}, "C"]}, r"no numeric lon/lat"),
+        ({"stations": "AC"}, r"line 'L1': 'stations' must be a list"),
+        (
+            {"run_minutes": {"from": "A", "to": "C", "minutes": 20, "dwell_minutes": "x"}},
+            r"line 'L1': run.dwell_minutes must be a number, got 'x'",
+        ),
+        (
+            {"run_minutes": {"from": "A", "to": "C", "minutes": 20, "dwell_minutes": -1}},
+            r"line 'L1': run.dwell_minutes must be >= 0",
+        ),
     ],
 )
 def test_bad_line_definitions_name_each_offender(tmp_path, line, message):
@@ -236,3 +245,12 @@ def test_station_and_line_faults_are_collected_in_order(tmp_path):
     assert str(info.value) == (
         "lines.json: A ('L'): no numeric lon/lat; line 'L': fewer than 2 stations"
     )
+
+
+@pytest.mark.parametrize("factor", ["x", 0, -1.0])
+def test_bad_track_factor_is_an_input_error(tmp_path, factor):
+    st = _stations([("A", (0, 0)), ("C", (20, 0))])
+    lines = [{"id": "L", "name": "L", "stations": ["A", "C"], "run": {"speed_kmh": 60},
+              "headway_minutes": 10}]  # fmt: skip
+    with pytest.raises(InputError, match="lines.json: track_factor must be"):
+        load_rail(_line_file(tmp_path, lines, track_factor=factor), stations=st)

@@ -206,7 +206,7 @@ def load_rail(
     spec = _read_line_file(p)
     points = None if embedded else _station_points(stations, settings, _names_only(spec))
     known = _known_stations(points)
-    track_factor = float(spec.get("track_factor", 1.0))
+    track_factor = _positive(spec.get("track_factor", 1.0), f"{p.name}: track_factor")
     walk, transfer, taxi = _assumptions(spec, p.name)
     stops = _StopTable()
     problems: list[str] = []
@@ -273,8 +273,14 @@ def _names_only(spec: LineFile) -> bool:
     """Does a line name a station without giving its position (so station points are needed)?"""
     return any(
         isinstance(s, str) for ln in spec["lines"] if isinstance(ln, dict)
-        for s in ln.get("stations", [])
+        for s in _stations_of(ln)
     )  # fmt: skip
+
+
+def _stations_of(ln: LineSpec) -> list[str | StationSpec]:
+    """A line's ``stations`` list (empty if it is not a list: the line is refused later)."""
+    stations = ln.get("stations", [])
+    return stations if isinstance(stations, list) else []
 
 
 def _assumptions(spec: LineFile, file_name: str) -> tuple[WalkSpec, TransferSpec, TaxiSpec]:
@@ -434,9 +440,11 @@ def _line_stops(
 ) -> list[int]:
     """Stop indices of a line's stations, in order; each station that cannot be placed, or is
     listed twice, is named in ``problems`` and left out."""
+    if not isinstance(ln.get("stations", []), list):
+        raise InputError(f"line {label}: 'stations' must be a list")
     placed: list[int] = []
     seen: set[str] = set()
-    for s in ln.get("stations", []):
+    for s in _stations_of(ln):
         try:
             station = _place_station(s, label, known)
         except InputError as exc:
@@ -474,7 +482,7 @@ def _segment_minutes(
         v = _positive(run["speed_kmh"], f"line {label}: run.speed_kmh")
         return np.asarray(track / (v / 3.6) / 60.0)
     minutes = _positive(run.get("minutes"), f"line {label}: run.minutes")
-    dwell = float(run.get("dwell_minutes", 0.0))
+    dwell = _non_negative(run.get("dwell_minutes", 0.0), f"line {label}: run.dwell_minutes")
     a, b = _norm(run.get("from", "")), _norm(run.get("to", ""))
     if a not in order or b not in order:
         raise InputError(f"line {label}: run stations {a!r}/{b!r} are not on the line")
