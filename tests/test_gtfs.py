@@ -141,3 +141,11 @@ def test_read_faults_keep_their_cause(tmp_path):
     ) as info:
         read_gtfs(_feed(tmp_path / "g", routes_txt=""))
     assert isinstance(info.value.__cause__, pd.errors.EmptyDataError)
+
+
+def test_route_names_fall_back_past_empty_fields(tmp_path):
+    routes = "route_id,route_short_name,route_long_name\nR1,S1,Long 1\nR2,,Long 2\nR3,,\n"
+    trips = "route_id,trip_id\nR1,T1\nR2,T2\nR3,T3\n"
+    times = _times([("T1", "07:00"), ("T2", "07:00"), ("T3", "07:00")])
+    tn = read_gtfs(_feed(tmp_path / "g", routes_txt=routes, trips_txt=trips, stop_times_txt=times))
+    assert [ln.name for ln in tn.lines] == ["S1", "Long 2", "R3"]

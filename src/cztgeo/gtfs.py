@@ -266,10 +266,18 @@ def _route_line(
     match = feed.routes[feed.routes["route_id"] == rid]
     if match.empty:
         raise InputError(f"{feed_name}: trips.txt route_id {rid!r} is not in routes.txt")
-    r = match.iloc[0]
-    name = str(r.get("route_short_name") or r.get("route_long_name") or rid)
-    return Line(rid, name, "gtfs", tuple(stop_idx[s] for s in seq["stop_id"]), tuple(run),
+    return Line(rid, _route_name(match.iloc[0], rid), "gtfs", tuple(stop_idx[s] for s in seq["stop_id"]), tuple(run),
                 headway, f"GTFS {feed_name}")  # fmt: skip
+
+
+def _route_name(route: pd.Series, rid: str) -> str:
+    """``route_short_name``, else ``route_long_name``, else the route id (GTFS leaves either
+    name empty when the other is given)."""
+    for col in ("route_short_name", "route_long_name"):
+        name = route.get(col)
+        if isinstance(name, str) and name.strip():
+            return name
+    return rid
 
 
 def _headway_minutes(
