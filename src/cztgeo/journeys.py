@@ -121,7 +121,27 @@ def _csr_min(
 
 @dataclass(frozen=True)
 class Journey:
-    """One door-to-door journey, in minutes, with how it was made."""
+    """One door-to-door journey, in minutes, with how it was made.
+
+    Attributes
+    ----------
+    total
+        ``access + wait + in_vehicle + transfer + egress`` (``inf`` when unreachable).
+    access, egress
+        Getting to the first stop and from the last one (all of it when walking the whole way).
+    wait
+        Half the headway at each boarding, less what a departure window absorbs.
+    transfer
+        Platform-change time and walks between stations when changing lines.
+    boardings
+        Trains taken (0 when walking the whole way).
+    access_mode, egress_mode
+        How the first and last legs are made (``"walk"``, ``"taxi"``...).
+    lines
+        Names of the lines ridden, in order.
+    route
+        The journey in words, e.g. ``"walk 5 min to A → L1 A→B → walk 3 min"``.
+    """
 
     total: float
     access: float

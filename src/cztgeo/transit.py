@@ -39,7 +39,19 @@ SAME_STOP_M = 300.0
 
 @dataclass(frozen=True)
 class Line:
-    """One line: stop indices in order, minutes between consecutive stops, headways."""
+    """One line: stop indices in order, minutes between consecutive stops, headways.
+
+    Attributes
+    ----------
+    stops
+        Indices into the network's stops, in running order.
+    run_minutes
+        Minutes between consecutive stops (one fewer than ``stops``).
+    headway_minutes, peak_headway_minutes
+        Minutes between trains off-peak, and at the peak (None: the off-peak value).
+    source
+        Where the run times come from.
+    """
 
     id: str
     name: str
@@ -59,6 +71,21 @@ class TransitNetwork:
     ``transfer_minutes`` is the fixed cost of changing lines (platform change, reliability
     margin); stops of different lines within ``transfer_walk_m`` are linked on foot. ``period``
     (``"offpeak"`` or ``"peak"``) selects each line's headway.
+
+    Attributes
+    ----------
+    stop_name, stop_lon, stop_lat
+        The stops (WGS84 degrees).
+    walk_kmh, detour
+        Walking speed, and the factor on straight-line distance for street detours.
+    departure_window_minutes
+        A departure time chosen within this window absorbs that much of the first wait.
+    taxi_overhead_minutes
+        Minutes to hail, board and pay a taxi (used by taxi+transit access and egress).
+    assumptions
+        The basis of each assumption, as read from the line file.
+    track_factor
+        Track length over straight-line distance between stations.
     """
 
     stop_name: tuple[str, ...]
