@@ -458,7 +458,7 @@ def test_api_hostile(case, settings):
 
 
 def test_gtfs_zip_bomb_refused_by_size(tmp_path, monkeypatch):
-    from cztgeo import rail
+    from cztgeo import gtfs as rail
 
     feed = _gtfs(tmp_path / "g", times=["08:00:00", "08:20:00"])
     with zipfile.ZipFile(tmp_path / "g.zip", "w", zipfile.ZIP_DEFLATED) as z:

@@ -8,7 +8,6 @@ import shapely
 from cztgeo.errors import InputError
 from cztgeo.rail import (
     load_rail,
-    read_gtfs,
     transit_arrivals,
     transit_reach,
     transit_time_matrix,
@@ -110,6 +109,15 @@ def test_unknown_stations_named_never_invented(tmp_path):
             r"far \('L1'\): \d+ m from the nearest rail point",
         ),
         ({"stations": [{"name": "A", "lon": "x", "lat": 1}, "C"]}, r"no numeric lon/lat"),
+        ({"stations": "AC"}, r"line 'L1': 'stations' must be a list"),
+        (
+            {"run_minutes": {"from": "A", "to": "C", "minutes": 20, "dwell_minutes": "x"}},
+            r"line 'L1': run.dwell_minutes must be a number, got 'x'",
+        ),
+        (
+            {"run_minutes": {"from": "A", "to": "C", "minutes": 20, "dwell_minutes": -1}},
+            r"line 'L1': run.dwell_minutes must be >= 0",
+        ),
     ],
 )
 def test_bad_line_definitions_name_each_offender(tmp_path, line, message):
@@ -172,55 +180,6 @@ def test_embedded_transit_matches_the_shared_station_files(data_dir):
     assert tn.with_period("peak").headway(l2) == pytest.approx(4.45)
 
 
-def test_journeys_add_up_and_match_networkx_on_a_graph_built_here():
-    import networkx as nx
-
-    from cztgeo.crs import METRIC_CRS, WGS84, transformer
-    from cztgeo.rail import plan_journeys
-
-    tn = load_rail()
-    pts = [(112.9709, 28.1986), (113.1517, 27.8388), (112.9442, 27.8297), (113.0, 28.1)]
-    js = plan_journeys(tn, pts)
-    for row in js:
-        for jr in row:
-            parts = jr.access + jr.wait + jr.in_vehicle + jr.transfer + jr.egress
-            assert parts == pytest.approx(jr.total, abs=1e-6)
-    # independent: NetworkX on a graph built here from the same lines and assumptions
-    x, y = tn.stop_xy
-
-    def walk(d):
-        return d * tn.detour / (tn.walk_kmh / 3.6) / 60.0
-
-    G = nx.DiGraph()
-    for li, ln in enumerate(tn.lines):
-        w = tn.wait_minutes(ln)
-        for k, s in enumerate(ln.stops):
-            G.add_edge(("on", li, k), ("stop", s), weight=0.0)
-            G.add_edge(("stop", s), ("on", li, k), weight=w + tn.transfer_minutes)
-            for k2, run in ((k + 1, ln.run_minutes[k] if k + 1 < len(ln.stops) else None),
-                            (k - 1, ln.run_minutes[k - 1] if k > 0 else None)):  # fmt: skip
-                if run is not None:
-                    G.add_edge(("on", li, k), ("on", li, k2), weight=run)
-                    G.add_edge(("first", li, k), ("on", li, k2), weight=run)
-    for a in range(len(x)):
-        for b in range(len(x)):
-            d = float(np.hypot(x[a] - x[b], y[a] - y[b]))
-            if a != b and d <= tn.transfer_walk_m:
-                G.add_edge(("stop", a), ("stop", b), weight=walk(d))
-    px, py = transformer(WGS84, METRIC_CRS).transform([p[0] for p in pts], [p[1] for p in pts])
-    for i, j in ((0, 1), (2, 0), (3, 1)):
-        H = G.copy()
-        for li, ln in enumerate(tn.lines):
-            for k, s in enumerate(ln.stops):
-                d = np.hypot(x[s] - px[i], y[s] - py[i])
-                H.add_edge("src", ("first", li, k), weight=walk(d) + tn.wait_minutes(ln))
-        for s in range(len(x)):
-            H.add_edge(("stop", s), "dst", weight=walk(np.hypot(x[s] - px[j], y[s] - py[j])))
-        H.add_edge("src", "dst", weight=walk(np.hypot(px[j] - px[i], py[j] - py[i])))
-        expected = nx.shortest_path_length(H, "src", "dst", weight="weight")
-        assert js[i][j].total == pytest.approx(expected, abs=1e-6)
-
-
 def test_bad_line_file(tmp_path):
     with pytest.raises(InputError, match="rail line file not found"):
         load_rail(tmp_path / "none.json", stations=_stations([("A", (0, 0))]))
@@ -229,33 +188,69 @@ def test_bad_line_file(tmp_path):
         load_rail(tmp_path / "bad.json", stations=_stations([("A", (0, 0))]))
 
 
-def test_gtfs_feed_built_by_the_test(tmp_path):
-    import zipfile
+def test_run_times_spread_by_track_length_with_dwells(tmp_path):
+    # A (0, 0) - B (10, 0) - C (30, 0) km: 32 min from A to C with 1 min dwell a stop leaves
+    # 30 min moving, split 10:20 by track, plus the dwell: 11 and 21 min
+    st = _stations([("A", (0, 0)), ("B", (10, 0)), ("C", (30, 0))])
+    lines = [
+        {"id": "D", "name": "D", "stations": ["A", "B站", "C"],  # "B站" is station point "B"
+         "run": {"from": "A", "to": "C", "minutes": 32, "dwell_minutes": 1},
+         "headway_minutes": {"offpeak": 10}},
+        {"id": "S", "name": "S", "stations": ["A", "C"], "run": {"speed_kmh": 60},
+         "headway_minutes": {"offpeak": 10, "peak": 4}},
+    ]  # fmt: skip
+    tn = load_rail(_line_file(tmp_path, lines), stations=st)
+    by_id = {ln.id: ln for ln in tn.lines}
+    assert by_id["D"].run_minutes == pytest.approx((11.0, 21.0), abs=1e-6)
+    assert by_id["S"].run_minutes == pytest.approx((30.0,), abs=1e-6)  # 30 km at 60 km/h
+    assert [tn.stop_name[s] for s in by_id["D"].stops] == ["A", "B", "C"]
+    peak = tn.with_period("peak")
+    assert (peak.headway(by_id["D"]), peak.headway(by_id["S"])) == (10.0, 4.0)
 
-    a, b, c = grid_lonlat(0, 0, 1000.0), grid_lonlat(10, 0, 1000.0), grid_lonlat(20, 0, 1000.0)
-    files = {
-        "stops.txt": f"stop_id,stop_name,stop_lat,stop_lon\nA,A,{a[1]},{a[0]}\nB,B,{b[1]},{b[0]}\nC,C,{c[1]},{c[0]}\n",
-        "routes.txt": "route_id,route_short_name,route_type\nR1,Intercity,2\n",
-        "trips.txt": "route_id,service_id,trip_id,direction_id\nR1,S,T1,0\nR1,S,T2,0\nR1,S,T3,0\n",
-        "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
-        + "".join(
-            f"{t},{h}:{m:02d}:00,{h}:{m:02d}:00,A,1\n{t},{h}:{m + 9:02d}:00,{h}:{m + 10:02d}:00,B,2\n{t},{h}:{m + 20:02d}:00,{h}:{m + 20:02d}:00,C,3\n"
-            for t, h, m in (("T1", "07", 0), ("T2", "07", 15), ("T3", "07", 30))
-        ),
-    }
-    z = tmp_path / "feed.zip"
-    with zipfile.ZipFile(z, "w") as fh:
-        for name, text in files.items():
-            fh.writestr(name, text)
-    tn = read_gtfs(z)
-    assert len(tn.lines) == 1
-    ln = tn.lines[0]
-    assert ln.headway_minutes == pytest.approx(15.0)
-    assert sum(ln.run_minutes) == pytest.approx(20.0)
-    arr = transit_arrivals(tn, a)
-    assert arr[2] == pytest.approx(7.5 + 20.0, abs=0.01)
-    bad = tmp_path / "bad.zip"
-    with zipfile.ZipFile(bad, "w") as fh:
-        fh.writestr("routes.txt", files["routes.txt"])
-    with pytest.raises(InputError, match="no stops.txt"):
-        read_gtfs(bad)
+
+def test_low_confidence_positions_warn_once(tmp_path):
+    from cztgeo.errors import RailWarning
+
+    st = _stations([("A", (0, 0)), ("C", (20, 0))])
+    guess = grid_lonlat(20, 0.2, 1000.0)  # 200 m from the point of C
+    lines = [{"id": "L", "name": "L", "headway_minutes": 10, "run": {"speed_kmh": 60},
+              "stations": ["A", {"name": "C?", "lon": guess[0], "lat": guess[1],
+                                 "confidence": "low: read off a map"}]}]  # fmt: skip
+    with pytest.warns(RailWarning, match=r"low-confidence station positions .*: C\?$"):
+        tn = load_rail(_line_file(tmp_path, lines), stations=st)
+    assert tn.stop_name == ("A", "C?")
+
+
+def test_the_typed_line_format_covers_the_embedded_file():
+    import json
+
+    from cztgeo.rail import EMBEDDED_TRANSIT, LineFile, LineSpec, RunSpec, StationSpec
+    from cztgeo.settings import embedded_data_dir
+
+    spec = json.loads((embedded_data_dir() / EMBEDDED_TRANSIT).read_text(encoding="utf-8"))
+    assert set(spec) <= set(LineFile.__annotations__)
+    for ln in spec["lines"]:
+        assert set(ln) <= set(LineSpec.__annotations__), ln["id"]
+        assert set(ln["run"]) <= set(RunSpec.__annotations__), ln["id"]
+        for s in ln["stations"]:
+            assert isinstance(s, str) or set(s) <= set(StationSpec.__annotations__), s
+
+
+def test_station_and_line_faults_are_collected_in_order(tmp_path):
+    st = _stations([("A", (0, 0)), ("C", (20, 0))])
+    lines = [{"id": "L", "name": "L", "headway_minutes": 10, "run": {"speed_kmh": 60},
+              "stations": [{"name": "A", "lon": "east", "lat": 28.0}, "C"]}]  # fmt: skip
+    with pytest.raises(InputError) as info:
+        load_rail(_line_file(tmp_path, lines), stations=st)
+    assert str(info.value) == (
+        "lines.json: A ('L'): no numeric lon/lat; line 'L': fewer than 2 stations"
+    )
+
+
+@pytest.mark.parametrize("factor", ["x", 0, -1.0])
+def test_bad_track_factor_is_an_input_error(tmp_path, factor):
+    st = _stations([("A", (0, 0)), ("C", (20, 0))])
+    lines = [{"id": "L", "name": "L", "stations": ["A", "C"], "run": {"speed_kmh": 60},
+              "headway_minutes": 10}]  # fmt: skip
+    with pytest.raises(InputError, match="lines.json: track_factor must be"):
+        load_rail(_line_file(tmp_path, lines, track_factor=factor), stations=st)

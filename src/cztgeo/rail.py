@@ -1,48 +1,64 @@
-"""Rail transit without a timetable: lines placed on station points, a GTFS reader, and
-door-to-door journeys (access, wait, ride, transfer, egress) on a frequency-based network.
+"""Rail transit without a timetable: a line file (lines placed on station points) read into a
+:class:`~cztgeo.transit.TransitNetwork`, and the public face of the rail modules.
 
-A :class:`TransitNetwork` holds stops and lines (ordered stops, run times between consecutive
-stops, a headway by period). A journey walks (or takes a taxi) to a stop, waits half the
-headway, rides, transfers (a platform-change time plus, between nearby stations, a walk, plus
-half the next line's headway) and walks (or takes a taxi) from the last stop.
+A line file names each line's stations in order (with positions, or by name on the OSM
+station points), a run time and a headway by period; :func:`load_rail` checks it and names
+every offender in one error. The embedded network (``geodata/czt_transit.json``, built by
+``scripts/build_transit.py``) holds the 长株潭城际 line, Changsha Metro lines 1-6 with Line 3's
+west ring, the S2 maglev and the high-speed links between the three cities; every run time and
+headway carries its source or is marked as an assumption.
 
-The embedded network (``geodata/czt_transit.json``, built by ``scripts/build_transit.py``) holds
-the 长株潭城际 line, Changsha Metro lines 1-6 with Line 3's west ring, the S2 maglev and the
-high-speed links between the three cities; every run time and headway carries its source or is
-marked as an assumption.
+Other rail concerns live next door and are re-exported here: the model
+(:mod:`cztgeo.transit`), the GTFS reader (:mod:`cztgeo.gtfs`) and door-to-door journeys
+(:mod:`cztgeo.journeys`).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import warnings
-import zipfile
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NamedTuple, TypedDict, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-import shapely
-from scipy.sparse import csgraph
 
-from .crs import METRIC_CRS, WGS84, reproject_geometry, transformer
-from .errors import DataSourceError, InputError, LimitError, RailWarning
+from .crs import METRIC_CRS, WGS84, transformer
+from .errors import DataSourceError, InputError, RailWarning
+from .gtfs import read_gtfs
 from .io import check_number, read_json
+from .journeys import (
+    Journey,
+    plan_journeys,
+    transit_arrivals,
+    transit_reach,
+    transit_time_matrix,
+)
+from .journeys import to_wgs84_geom as to_wgs84_geom
 from .settings import Settings, embedded_data_dir
+from .transit import PERIODS as PERIODS
+from .transit import SAME_STOP_M, Line, LonLat, PointsLike, TransitNetwork
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = [
+    "HeadwaySpec",
     "Journey",
     "Line",
+    "LineFile",
+    "LineSpec",
+    "LonLat",
+    "PointsLike",
     "RailWarning",
+    "RunSpec",
+    "StationSpec",
+    "TaxiSpec",
+    "TransferSpec",
     "TransitNetwork",
+    "WalkSpec",
     "load_rail",
     "plan_journeys",
     "read_gtfs",
@@ -55,182 +71,244 @@ log = logging.getLogger(__name__)
 
 _TO_M = transformer(WGS84, METRIC_CRS)
 EMBEDDED_TRANSIT = "czt_transit.json"
-PERIODS = ("offpeak", "peak")
-#: Stations of the same name closer than this are one stop (metres).
-SAME_STOP_M = 300.0
 #: A line-file station with coordinates farther than this from every rail point is refused.
 MAX_STATION_OFFSET_M = 500.0
 
 
-@dataclass(frozen=True)
-class Line:
-    """One line: stop indices in order, minutes between consecutive stops, headways."""
+# ---------------------------------------------------------------- the line file format
+# What a line file holds (see geodata/czt_transit.json). JSON is untrusted: load_rail checks
+# each value as it reads it and names every offender.
+
+
+class StationSpec(TypedDict, total=False):
+    """A station given by position (WGS84 degrees); ``confidence`` starting with "LOW" warns."""
+
+    name: str
+    lon: float
+    lat: float
+    confidence: str
+
+
+#: A line's run time: ``from``/``to`` stations and ``minutes`` between them (with
+#: ``dwell_minutes`` a stop), spread over the segments by track length; or ``speed_kmh``.
+RunSpec = TypedDict(
+    "RunSpec",
+    {
+        "from": str,
+        "to": str,
+        "minutes": float,
+        "dwell_minutes": float,
+        "speed_kmh": float,
+        "source": str,
+    },
+    total=False,
+)
+
+
+class HeadwaySpec(TypedDict, total=False):
+    """Minutes between trains by period (``peak`` defaults to ``offpeak``)."""
+
+    offpeak: float
+    peak: float
+
+
+class LineSpec(TypedDict, total=False):
+    """One line: stations in order (names placed on the OSM station points, or positions)."""
 
     id: str
     name: str
+    name_en: str
     kind: str
-    stops: tuple[int, ...]
-    run_minutes: tuple[float, ...]
-    headway_minutes: float
-    source: str = ""
-    peak_headway_minutes: float | None = None
-    colour: str = ""
+    colour: str
+    stations: list[str | StationSpec]
+    stations_source: str
+    run: RunSpec
+    run_minutes: RunSpec  # the older name of ``run``
+    headway_minutes: float | HeadwaySpec
+    headway_source: str
 
 
-@dataclass(frozen=True)
-class TransitNetwork:
-    """Stops and lines, with the walking, waiting and transfer assumptions used on them.
+class WalkSpec(TypedDict, total=False):
+    """Walking to, from and between stations (straight line x ``detour_factor``)."""
 
-    ``transfer_minutes`` is the fixed cost of changing lines (platform change, reliability
-    margin); stops of different lines within ``transfer_walk_m`` are linked on foot. ``period``
-    (``"offpeak"`` or ``"peak"``) selects each line's headway.
+    speed_kmh: float
+    detour_factor: float
+    basis: str
+
+
+class TransferSpec(TypedDict, total=False):
+    """Changing lines: a fixed cost, and walking links between stations this close."""
+
+    platform_minutes: float
+    walk_link_m: float
+    basis: str
+
+
+class TaxiSpec(TypedDict, total=False):
+    """Taking a taxi to or from a station: minutes to hail, board and pay."""
+
+    overhead_minutes: float
+    basis: str
+
+
+class LineFile(TypedDict, total=False):
+    """A rail line file: the lines and the assumptions used on them."""
+
+    name: str
+    description: str
+    licence: str
+    lines: list[LineSpec]
+    track_factor: float
+    track_factor_basis: str
+    walk: WalkSpec
+    walk_access: WalkSpec  # the older name of ``walk``
+    transfer: TransferSpec
+    transfer_penalty_minutes: float  # the older name of ``transfer.platform_minutes``
+    taxi: TaxiSpec
+
+
+# ---------------------------------------------------------------- load_rail
+
+
+def load_rail(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    stations: gpd.GeoDataFrame | str | os.PathLike[str] | None = None,
+    settings: Settings | None = None,
+    period: str = "offpeak",
+) -> TransitNetwork:
+    """Rail transit from a line file (default: the embedded CZT intercity, metro and HSR lines).
+
+    Parameters
+    ----------
+    path
+        Line-definition JSON (default: the embedded ``geodata/czt_transit.json``; the format
+        is :class:`LineFile`). Each line has ``id``, ``name``, ``stations`` (in order: objects
+        with ``name``, ``lon``, ``lat``, or names placed on the OSM station points of that
+        name), a run time (``run``: ``{"from", "to", "minutes", "dwell_minutes"}`` spread over
+        the segments by track length, or ``{"speed_kmh"}``; the older ``run_minutes`` is read
+        too) and ``headway_minutes`` (a number, or ``{"peak", "offpeak"}``).
+    stations
+        Station points with a ``name`` column, to place named stations and to check given
+        positions (default: ``osm/czt_rail_stations.geojson`` in the data directory).
+    period
+        ``"offpeak"`` (default) or ``"peak"`` headways.
+
+    Raises
+    ------
+    InputError
+        Naming every offender: unknown station names, stations more than 500 m from any
+        station point, lines without run times or headways, run-time stations not on the line.
     """
-
-    stop_name: tuple[str, ...]
-    stop_lon: NDArray[np.float64]
-    stop_lat: NDArray[np.float64]
-    lines: tuple[Line, ...]
-    walk_kmh: float = 4.5
-    detour: float = 1.3
-    transfer_minutes: float = 5.0
-    departure_window_minutes: float = 0.0
-    unplaced: tuple[str, ...] = ()
-    source: str = ""
-    transfer_walk_m: float = 0.0
-    taxi_overhead_minutes: float = 5.0
-    period: str = "offpeak"
-    assumptions: tuple[str, ...] = ()
-    track_factor: float = 1.0
-    _xy: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def stop_xy(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        if "xy" not in self._xy:
-            x, y = _TO_M.transform(self.stop_lon, self.stop_lat)
-            self._xy["xy"] = (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-        return self._xy["xy"]  # type: ignore[no-any-return]
-
-    def walk_minutes(self, points: Any) -> NDArray[np.float64]:
-        """Minutes on foot from each (lon, lat) point to each stop (straight line x detour at
-        the walking speed), shape (points, stops)."""
-        from .routing import as_lonlat
-
-        p = as_lonlat(points)
-        px, py = (np.asarray(v) for v in _TO_M.transform(p[:, 0], p[:, 1]))
-        sx, sy = self.stop_xy
-        return _walk_minutes(self, np.hypot(sx[None, :] - px[:, None], sy[None, :] - py[:, None]))
-
-    def headway(self, line: Line) -> float:
-        """The line's headway in this network's period (minutes)."""
-        if self.period == "peak" and line.peak_headway_minutes is not None:
-            return line.peak_headway_minutes
-        return line.headway_minutes
-
-    def wait_minutes(self, line: Line) -> float:
-        """Expected wait: half the headway, less what a departure-time window absorbs."""
-        return max(self.headway(line) - self.departure_window_minutes, 0.0) / 2.0
-
-    def with_period(self, period: str) -> TransitNetwork:
-        """A copy using the ``"peak"`` or ``"offpeak"`` headways."""
-        if period not in PERIODS:
-            raise InputError(f"unknown period {period!r}: use 'offpeak' or 'peak'")
-        return replace(self, period=period, _xy={})
-
-    def with_headway(self, minutes: float | dict[str, float]) -> TransitNetwork:
-        """A copy with other headways (one value for all lines, or by line id)."""
-        for v in minutes.values() if isinstance(minutes, dict) else [minutes]:
-            check_number("headway minutes", v)
-        lines = []
-        for ln in self.lines:
-            h = minutes.get(ln.id, None) if isinstance(minutes, dict) else minutes
-            if h is None:
-                lines.append(ln)
-            else:
-                lines.append(replace(ln, headway_minutes=float(h), peak_headway_minutes=float(h)))
-        return replace(self, lines=tuple(lines), _xy={})
-
-    def add_line(self, line_stops: list[tuple[str, float, float]], *, run_minutes: list[float],
-                 headway_minutes: float, name: str, kind: str = "planned") -> TransitNetwork:  # fmt: skip
-        """A copy with a new line; stops within 300 m of an existing stop of the same name
-        or position join it (so transfers work)."""
-        names = list(self.stop_name)
-        lon, lat = list(self.stop_lon), list(self.stop_lat)
-        x, y = self.stop_xy
-        idx = []
-        for nm, lo, la in line_stops:
-            px, py = _TO_M.transform(lo, la)
-            d = np.hypot(x - px, y - py) if len(x) else np.array([])
-            if d.size and d.min() < SAME_STOP_M:
-                idx.append(int(d.argmin()))
-            else:
-                names.append(nm)
-                lon.append(lo)
-                lat.append(la)
-                idx.append(len(names) - 1)
-        new = Line(f"planned-{len(self.lines)}", name, kind, tuple(idx), tuple(run_minutes),
-                   float(headway_minutes), "scenario")  # fmt: skip
-        return replace(
-            self, stop_name=tuple(names), stop_lon=np.array(lon), stop_lat=np.array(lat),
-            lines=(*self.lines, new), _xy={},
-        )  # fmt: skip
-
-    def stops_gdf(self) -> gpd.GeoDataFrame:
-        """One row per stop: ``name``, ``lines`` (names joined by "; "), geometry (EPSG:4326)."""
-        served: dict[int, list[str]] = {}
-        for ln in self.lines:
-            for s in ln.stops:
-                served.setdefault(s, []).append(ln.name)
-        return gpd.GeoDataFrame(
-            {
-                "name": list(self.stop_name),
-                "lines": ["; ".join(served.get(i, [])) for i in range(len(self.stop_name))],
-            },
-            geometry=shapely.points(self.stop_lon, self.stop_lat),
-            crs=WGS84,
+    settings = settings or Settings()
+    embedded = path is None
+    p = Path(path) if path is not None else embedded_data_dir() / EMBEDDED_TRANSIT
+    spec = _read_line_file(p)
+    points = None if embedded else _station_points(stations, settings, _names_only(spec))
+    known = _known_stations(points)
+    track_factor = _positive(spec.get("track_factor", 1.0), f"{p.name}: track_factor")
+    walk, transfer, taxi = _assumptions(spec, p.name)
+    stops = _StopTable()
+    problems: list[str] = []
+    low: list[str] = []
+    lines: list[Line] = []
+    for n_line, ln in enumerate(spec["lines"]):
+        if not isinstance(ln, dict):
+            problems.append(f"line #{n_line + 1} is not an object")
+            continue
+        try:
+            lines.append(_read_line(ln, n_line, known, stops, track_factor, problems, low))
+        except InputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise InputError(f"{p.name}: " + "; ".join(problems))
+    if low:
+        warnings.warn(
+            f"low-confidence station positions (check before use): {', '.join(sorted(set(low)))}",
+            RailWarning,
+            stacklevel=2,
         )
-
-    def lines_gdf(self) -> gpd.GeoDataFrame:
-        """One row per line: ``id``, ``name``, ``kind``, ``colour``, ``headway_minutes``
-        (this period), ``run_minutes`` (end to end), geometry (stations joined, EPSG:4326)."""
-        rows = []
-        for ln in self.lines:
-            rows.append(
-                {
-                    "id": ln.id,
-                    "name": ln.name,
-                    "kind": ln.kind,
-                    "colour": ln.colour,
-                    "headway_minutes": self.headway(ln),
-                    "run_minutes": float(sum(ln.run_minutes)),
-                    "geometry": shapely.LineString(
-                        [(self.stop_lon[s], self.stop_lat[s]) for s in ln.stops]
-                    ),
-                }
-            )
-        return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
+    tn = TransitNetwork(
+        tuple(stops.names), np.array(stops.lon), np.array(stops.lat), tuple(lines),
+        walk_kmh=_positive(walk.get("speed_kmh", 4.5), "walk speed"),
+        detour=_positive(walk.get("detour_factor", 1.3), "detour factor"),
+        transfer_minutes=_non_negative(transfer.get("platform_minutes", spec.get("transfer_penalty_minutes", 5.0)), "transfer minutes"),
+        source=("embedded CZT transit (intercity, Changsha Metro, HSR)" if embedded else f"line file {p.name}"),
+        transfer_walk_m=_non_negative(transfer.get("walk_link_m", 0.0), "transfer walk_link_m"),
+        taxi_overhead_minutes=_non_negative(taxi.get("overhead_minutes", 5.0), "taxi overhead"),
+        assumptions=tuple(str(v.get("basis")) for v in (walk, transfer, taxi) if v.get("basis")),
+        track_factor=track_factor,
+    )  # fmt: skip
+    return tn.with_period(period)
 
 
-#: GTFS limits: total uncompressed bytes read, and rows per table.
-GTFS_MAX_BYTES = 500_000_000
-GTFS_MAX_ROWS = 5_000_000
-
-
-def _norm(name: Any) -> str:
+def _norm(name: object) -> str:
+    """A station name as compared: stripped, without a trailing 站 ("station")."""
     text = str(name).strip()
     return text[:-1] if text.endswith("站") and len(text) > 1 else text
 
 
-def _positive(value: Any, what: str) -> float:
-    return float(check_number(what, value))  # type: ignore[arg-type]
+def _positive(value: object, what: str) -> float:
+    return cast(float, check_number(what, value))  # None only with allow_none=True
 
 
-def _non_negative(value: Any, what: str) -> float:
-    return float(check_number(what, value, strict=False))  # type: ignore[arg-type]
+def _non_negative(value: object, what: str) -> float:
+    return cast(float, check_number(what, value, strict=False))  # None only with allow_none
+
+
+# ---------------------------------------------------------------- the file and its settings
+
+
+def _read_line_file(p: Path) -> LineFile:
+    """The JSON of a line file, which must hold a non-empty ``lines`` list."""
+    spec = read_json(p, "rail line file")
+    if not isinstance(spec, dict) or not isinstance(spec.get("lines"), list) or not spec["lines"]:
+        raise InputError(
+            f"{p.name}: no 'lines' list: see the embedded czt_transit.json for the format"
+        )
+    return cast(LineFile, spec)
+
+
+def _names_only(spec: LineFile) -> bool:
+    """Does a line name a station without giving its position (so station points are needed)?"""
+    return any(
+        isinstance(s, str) for ln in spec["lines"] if isinstance(ln, dict)
+        for s in _stations_of(ln)
+    )  # fmt: skip
+
+
+def _stations_of(ln: LineSpec) -> list[str | StationSpec]:
+    """A line's ``stations`` list (empty if it is not a list: the line is refused later)."""
+    stations = ln.get("stations", [])
+    return stations if isinstance(stations, list) else []
+
+
+def _assumptions(spec: LineFile, file_name: str) -> tuple[WalkSpec, TransferSpec, TaxiSpec]:
+    """The walk, transfer and taxi objects (empty when absent)."""
+    walk = spec.get("walk") or spec.get("walk_access") or {}
+    transfer = spec.get("transfer") or {}
+    taxi = spec.get("taxi") or {}
+    if not all(isinstance(v, dict) for v in (walk, transfer, taxi)):
+        raise InputError(f"{file_name}: 'walk', 'transfer' and 'taxi' must be objects")
+    return walk, transfer, taxi
+
+
+# ---------------------------------------------------------------- station points
+
+
+class _KnownStations(NamedTuple):
+    """The station points a line file is placed on and checked against."""
+
+    #: normalised name -> (lon, lat, OSM ``station`` tag)
+    by_name: dict[str, tuple[float, float, str]]
+    #: every point in metres (UTM 49N), or None without station points
+    xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None
 
 
 def _station_points(
     stations: gpd.GeoDataFrame | str | os.PathLike[str] | None, settings: Settings, needed: bool
 ) -> gpd.GeoDataFrame | None:
+    """The station points in WGS84 (None if the default file is absent and not ``needed``)."""
     if stations is None:
         stations = settings.data_path("osm", "czt_rail_stations.geojson")
         if not Path(stations).exists():
@@ -248,7 +326,143 @@ def _station_points(
     return gpd.read_file(stations).to_crs(WGS84)
 
 
-def _headways(ln: dict[str, Any], label: str) -> tuple[float, float | None]:
+def _known_stations(points: gpd.GeoDataFrame | None) -> _KnownStations:
+    """Index the station points by name, preferring a mainline ``train`` point over a metro or
+    monorail point of the same name."""
+    by_name: dict[str, tuple[float, float, str]] = {}
+    if points is not None and "name" in points.columns:
+        named = points[points["name"].notna()]
+        kinds = named["station"] if "station" in named else pd.Series("", index=named.index)
+        for nm, kind, g in zip(named["name"], kinds, named.geometry, strict=True):
+            key = _norm(nm)
+            if key not in by_name or (kind == "train" and by_name[key][2] != "train"):
+                by_name[key] = (g.x, g.y, str(kind))
+    xy = None
+    if points is not None and len(points):
+        rx, ry = _TO_M.transform(points.geometry.x.to_numpy(), points.geometry.y.to_numpy())
+        xy = (np.asarray(rx), np.asarray(ry))
+    return _KnownStations(by_name, xy)
+
+
+class _Placed(NamedTuple):
+    name: str
+    lon: float
+    lat: float
+    low_confidence: bool
+
+
+def _place_station(s: str | StationSpec, label: str, known: _KnownStations) -> _Placed:
+    """A line's station at its given position (checked against the station points) or on the
+    station point of its name; InputError naming it otherwise."""
+    if not isinstance(s, dict):
+        nm = _norm(s)
+        if nm not in known.by_name:
+            raise InputError(f"{nm} ({label}): unknown station (no station point of that name)")
+        lo, la, _ = known.by_name[nm]
+        return _Placed(nm, lo, la, False)
+    nm = str(s.get("name", "")).strip()
+    try:
+        lo, la = float(s["lon"]), float(s["lat"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{nm or '?'} ({label}): no numeric lon/lat") from exc
+    if not (-180 <= lo <= 180 and -90 <= la <= 90):
+        raise InputError(f"{nm} ({label}): lon/lat out of range ({lo}, {la})")
+    if known.xy is not None:
+        x, y = _TO_M.transform(lo, la)
+        d = float(np.hypot(known.xy[0] - x, known.xy[1] - y).min())
+        if d > MAX_STATION_OFFSET_M:
+            raise InputError(f"{nm} ({label}): {d:.0f} m from the nearest rail point")
+    return _Placed(nm, lo, la, str(s.get("confidence", "")).upper().startswith("LOW"))
+
+
+class _StopTable:
+    """The stops of the network being read; a station joins a stop of the same name within
+    ``SAME_STOP_M``."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.lon: list[float] = []
+        self.lat: list[float] = []
+
+    def index(self, nm: str, lo: float, la: float) -> int:
+        x, y = _TO_M.transform(lo, la)
+        for k, existing in enumerate(self.names):
+            if _norm(existing) == _norm(nm):
+                ex, ey = _TO_M.transform(self.lon[k], self.lat[k])
+                if np.hypot(ex - x, ey - y) < SAME_STOP_M:
+                    return k
+        self.names.append(nm)
+        self.lon.append(lo)
+        self.lat.append(la)
+        return len(self.names) - 1
+
+
+# ---------------------------------------------------------------- one line
+
+
+def _read_line(
+    ln: LineSpec,
+    n_line: int,
+    known: _KnownStations,
+    stops: _StopTable,
+    track_factor: float,
+    problems: list[str],
+    low: list[str],
+) -> Line:
+    """One line of the file. Its stations' faults go to ``problems`` (the line goes on without
+    them); a fault of the whole line raises InputError."""
+    label = repr(ln.get("name", ln.get("id", f"#{n_line + 1}")))
+    placed = _line_stops(ln, label, known, stops, problems, low)
+    if len(placed) < 2:
+        raise InputError(f"line {label}: fewer than 2 stations")
+    off, peak = _headways(ln, label)
+    x, y = _TO_M.transform(np.array(stops.lon)[placed], np.array(stops.lat)[placed])
+    track = np.hypot(np.diff(x), np.diff(y)) * track_factor
+    run = ln.get("run", ln.get("run_minutes"))
+    if not isinstance(run, dict):
+        raise InputError(f"line {label}: no run time ('run' with from/to/minutes or speed_kmh)")
+    order = [_norm(stops.names[i]) for i in placed]
+    seg = _segment_minutes(run, label, order, track)
+    return Line(
+        str(ln.get("id", f"line-{n_line + 1}")), str(ln.get("name", "")),
+        str(ln.get("kind", "rail")), tuple(placed), tuple(float(v) for v in seg), off,
+        str(run.get("source", "")), peak, str(ln.get("colour", "")),
+    )  # fmt: skip
+
+
+def _line_stops(
+    ln: LineSpec,
+    label: str,
+    known: _KnownStations,
+    stops: _StopTable,
+    problems: list[str],
+    low: list[str],
+) -> list[int]:
+    """Stop indices of a line's stations, in order; each station that cannot be placed, or is
+    listed twice, is named in ``problems`` and left out."""
+    if not isinstance(ln.get("stations", []), list):
+        raise InputError(f"line {label}: 'stations' must be a list")
+    placed: list[int] = []
+    seen: set[str] = set()
+    for s in _stations_of(ln):
+        try:
+            station = _place_station(s, label, known)
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        if station.low_confidence:
+            low.append(station.name)
+        key = _norm(station.name)
+        if key in seen:
+            problems.append(f"{station.name} ({label}): listed twice")
+            continue
+        seen.add(key)
+        placed.append(stops.index(station.name, station.lon, station.lat))
+    return placed
+
+
+def _headways(ln: LineSpec, label: str) -> tuple[float, float | None]:
+    """Off-peak and peak headway minutes (peak None when one number is given)."""
     hw = ln.get("headway_minutes")
     if hw is None:
         raise InputError(f"line {label}: no headway_minutes")
@@ -259,689 +473,21 @@ def _headways(ln: dict[str, Any], label: str) -> tuple[float, float | None]:
     return _positive(hw, f"line {label}: headway_minutes"), None
 
 
-def load_rail(
-    path: str | os.PathLike[str] | None = None,
-    *,
-    stations: gpd.GeoDataFrame | str | os.PathLike[str] | None = None,
-    settings: Settings | None = None,
-    period: str = "offpeak",
-) -> TransitNetwork:
-    """Rail transit from a line file (default: the embedded CZT intercity, metro and HSR lines).
-
-    Parameters
-    ----------
-    path
-        Line-definition JSON (default: the embedded ``geodata/czt_transit.json``). Each line
-        has ``id``, ``name``, ``stations`` (in order: objects with ``name``, ``lon``, ``lat``,
-        or names placed on the OSM station points of that name), a run time (``run``:
-        ``{"from", "to", "minutes", "dwell_minutes"}`` spread over the segments by track
-        length, or ``{"speed_kmh"}``; the older ``run_minutes`` is read too) and
-        ``headway_minutes`` (a number, or ``{"peak", "offpeak"}``).
-    stations
-        Station points with a ``name`` column, to place named stations and to check given
-        positions (default: ``osm/czt_rail_stations.geojson`` in the data directory).
-    period
-        ``"offpeak"`` (default) or ``"peak"`` headways.
-
-    Raises
-    ------
-    InputError
-        Naming every offender: unknown station names, stations more than 500 m from any
-        station point, lines without run times or headways, run-time stations not on the line.
-    """
-    settings = settings or Settings()
-    embedded = path is None
-    p = Path(path) if path is not None else embedded_data_dir() / EMBEDDED_TRANSIT
-    spec = read_json(p, "rail line file")
-    if not isinstance(spec, dict) or not isinstance(spec.get("lines"), list) or not spec["lines"]:
-        raise InputError(
-            f"{p.name}: no 'lines' list: see the embedded czt_transit.json for the format"
-        )
-    by_name_needed = any(
-        isinstance(s, str) for ln in spec["lines"] if isinstance(ln, dict)
-        for s in ln.get("stations", [])
-    )  # fmt: skip
-    st = None if embedded else _station_points(stations, settings, by_name_needed)
-    by_name: dict[str, tuple[float, float, str]] = {}
-    if st is not None and "name" in st.columns:
-        named = st[st["name"].notna()]
-        kinds = named["station"] if "station" in named else pd.Series("", index=named.index)
-        for nm, kind, g in zip(named["name"], kinds, named.geometry, strict=True):
-            key = _norm(nm)
-            # prefer a mainline 'train' point over a metro or monorail point of the same name
-            if key not in by_name or (kind == "train" and by_name[key][2] != "train"):
-                by_name[key] = (g.x, g.y, str(kind))
-    rail_xy = None
-    if st is not None and len(st):
-        rx, ry = _TO_M.transform(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())
-        rail_xy = (np.asarray(rx), np.asarray(ry))
-    track_factor = float(spec.get("track_factor", 1.0))
-    walk: dict[str, Any] = spec.get("walk") or spec.get("walk_access") or {}
-    transfer: dict[str, Any] = spec.get("transfer") or {}
-    taxi: dict[str, Any] = spec.get("taxi") or {}
-    if not all(isinstance(v, dict) for v in (walk, transfer, taxi)):
-        raise InputError(f"{p.name}: 'walk', 'transfer' and 'taxi' must be objects")
-    problems: list[str] = []
-    names: list[str] = []
-    lon: list[float] = []
-    lat: list[float] = []
-    lines: list[Line] = []
-    low: list[str] = []
-
-    def stop_index(nm: str, lo: float, la: float) -> int:
-        x, y = _TO_M.transform(lo, la)
-        for k, existing in enumerate(names):
-            if _norm(existing) == _norm(nm):
-                ex, ey = _TO_M.transform(lon[k], lat[k])
-                if np.hypot(ex - x, ey - y) < SAME_STOP_M:
-                    return k
-        names.append(nm)
-        lon.append(lo)
-        lat.append(la)
-        return len(names) - 1
-
-    for n_line, ln in enumerate(spec["lines"]):
-        if not isinstance(ln, dict):
-            problems.append(f"line #{n_line + 1} is not an object")
-            continue
-        label = repr(ln.get("name", ln.get("id", f"#{n_line + 1}")))
-        placed: list[int] = []
-        seen: set[str] = set()
-        for s in ln.get("stations", []):
-            if isinstance(s, dict):
-                nm = str(s.get("name", "")).strip()
-                try:
-                    lo, la = float(s["lon"]), float(s["lat"])
-                except (KeyError, TypeError, ValueError):
-                    problems.append(f"{nm or '?'} ({label}): no numeric lon/lat")
-                    continue
-                if not (-180 <= lo <= 180 and -90 <= la <= 90):
-                    problems.append(f"{nm} ({label}): lon/lat out of range ({lo}, {la})")
-                    continue
-                if rail_xy is not None:
-                    x, y = _TO_M.transform(lo, la)
-                    d = float(np.hypot(rail_xy[0] - x, rail_xy[1] - y).min())
-                    if d > MAX_STATION_OFFSET_M:
-                        problems.append(f"{nm} ({label}): {d:.0f} m from the nearest rail point")
-                        continue
-                if str(s.get("confidence", "")).upper().startswith("LOW"):
-                    low.append(nm)
-            else:
-                nm = _norm(s)
-                if nm not in by_name:
-                    problems.append(
-                        f"{nm} ({label}): unknown station (no station point of that name)"
-                    )
-                    continue
-                lo, la = by_name[nm][0], by_name[nm][1]
-            if _norm(nm) in seen:
-                problems.append(f"{nm} ({label}): listed twice")
-                continue
-            seen.add(_norm(nm))
-            placed.append(stop_index(nm, lo, la))
-        if len(placed) < 2:
-            problems.append(f"line {label}: fewer than 2 stations")
-            continue
-        try:
-            off, peak = _headways(ln, label)
-        except InputError as exc:
-            problems.append(str(exc))
-            continue
-        x, y = _TO_M.transform(np.array(lon)[placed], np.array(lat)[placed])
-        track = np.hypot(np.diff(x), np.diff(y)) * track_factor
-        run = ln.get("run", ln.get("run_minutes"))
-        if not isinstance(run, dict):
-            problems.append(f"line {label}: no run time ('run' with from/to/minutes or speed_kmh)")
-            continue
-        try:
-            if "speed_kmh" in run:
-                v = _positive(run["speed_kmh"], f"line {label}: run.speed_kmh")
-                seg = track / (v / 3.6) / 60.0
-            else:
-                minutes = _positive(run.get("minutes"), f"line {label}: run.minutes")
-                dwell = float(run.get("dwell_minutes", 0.0))
-                a, b = _norm(run.get("from", "")), _norm(run.get("to", ""))
-                order = [_norm(names[i]) for i in placed]
-                if a not in order or b not in order:
-                    raise InputError(f"line {label}: run stations {a!r}/{b!r} are not on the line")
-                ia, ib = sorted((order.index(a), order.index(b)))
-                moving = minutes - dwell * (ib - ia)
-                if ib == ia or moving <= 0:
-                    raise InputError(
-                        f"line {label}: run time {minutes} min too short for its stops"
-                    )
-                seg = track * (moving / track[ia:ib].sum()) + dwell
-        except InputError as exc:
-            problems.append(str(exc))
-            continue
-        lines.append(
-            Line(
-                str(ln.get("id", f"line-{n_line + 1}")), str(ln.get("name", "")),
-                str(ln.get("kind", "rail")), tuple(placed), tuple(float(v) for v in seg), off,
-                str(run.get("source", "")), peak, str(ln.get("colour", "")),
-            )
-        )  # fmt: skip
-    if problems:
-        raise InputError(f"{p.name}: " + "; ".join(problems))
-    if low:
-        warnings.warn(
-            f"low-confidence station positions (check before use): {', '.join(sorted(set(low)))}",
-            RailWarning,
-            stacklevel=2,
-        )
-    assumptions = tuple(str(v.get("basis")) for v in (walk, transfer, taxi) if v.get("basis"))
-    tn = TransitNetwork(
-        tuple(names), np.array(lon), np.array(lat), tuple(lines),
-        walk_kmh=_positive(walk.get("speed_kmh", 4.5), "walk speed"),
-        detour=_positive(walk.get("detour_factor", 1.3), "detour factor"),
-        transfer_minutes=_non_negative(transfer.get("platform_minutes", spec.get("transfer_penalty_minutes", 5.0)), "transfer minutes"),
-        source=("embedded CZT transit (intercity, Changsha Metro, HSR)" if embedded else f"line file {p.name}"),
-        transfer_walk_m=_non_negative(transfer.get("walk_link_m", 0.0), "transfer walk_link_m"),
-        taxi_overhead_minutes=_non_negative(taxi.get("overhead_minutes", 5.0), "taxi overhead"),
-        assumptions=assumptions,
-        track_factor=track_factor,
-    )  # fmt: skip
-    return tn.with_period(period)
-
-
-def read_gtfs(path: str | os.PathLike[str], *, walk_kmh: float = 4.5, detour: float = 1.3,
-              transfer_minutes: float = 5.0) -> TransitNetwork:  # fmt: skip
-    """Read a GTFS feed (folder or .zip) into a :class:`TransitNetwork`.
-
-    Each route becomes a line following the stop sequence of its trip with the most stops;
-    run times are that trip's scheduled differences; the headway is taken from
-    ``frequencies.txt`` when present, else the service span divided by the route's trips in
-    one direction.
-    """
-    from .io import check_number
-
-    walk_kmh = check_number("walk_kmh", walk_kmh)  # type: ignore[assignment]
-    detour = check_number("detour", detour, minimum=1.0, strict=False)  # type: ignore[assignment]
-    transfer_minutes = check_number("transfer_minutes", transfer_minutes, strict=False)  # type: ignore[assignment]
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"GTFS feed not found: {str(p)!r}")
-    if not p.is_dir():
-        try:
-            with zipfile.ZipFile(p) as z:
-                total = sum(i.file_size for i in z.infolist())
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise DataSourceError(f"{p.name}: unreadable GTFS zip ({exc})") from None
-        if total > GTFS_MAX_BYTES:
-            raise LimitError(
-                f"{p.name}: the feed unpacks to {total / 1e6:,.0f} MB, more than the "
-                f"{GTFS_MAX_BYTES / 1e6:,.0f} MB cztgeo reads; cut it to the lines you need"
-            )
-
-    def table(name: str, required: bool = True) -> pd.DataFrame | None:
-        try:
-            if p.is_dir():
-                f = p / name
-                if not f.exists():
-                    raise FileNotFoundError(name)
-                if f.stat().st_size > GTFS_MAX_BYTES:
-                    raise LimitError(f"{p.name}: {name} is larger than {GTFS_MAX_BYTES:,} bytes")
-                df = pd.read_csv(f, dtype=str, nrows=GTFS_MAX_ROWS + 1)
-            else:
-                with zipfile.ZipFile(p) as z, z.open(name) as fh:
-                    df = pd.read_csv(fh, dtype=str, nrows=GTFS_MAX_ROWS + 1)
-        except (FileNotFoundError, KeyError):
-            if required:
-                raise InputError(f"{p.name}: GTFS feed has no {name}") from None
-            return None
-        except (
-            zipfile.BadZipFile,
-            pd.errors.ParserError,
-            pd.errors.EmptyDataError,
-            UnicodeDecodeError,
-            OSError,
-        ) as exc:
-            raise DataSourceError(
-                f"{p.name}: unreadable GTFS {name} ({type(exc).__name__})"
-            ) from None
-        if len(df) > GTFS_MAX_ROWS:
-            raise LimitError(f"{p.name}: {name} has more than {GTFS_MAX_ROWS:,} rows")
-        df.columns = [str(c).strip() for c in df.columns]
-        return df
-
-    def need(df: pd.DataFrame, name: str, cols: tuple[str, ...]) -> None:
-        missing = [c for c in cols if c not in df.columns]
-        if missing:
-            raise InputError(f"{p.name}: {name} has no column {missing[0]!r}")
-
-    stops = table("stops.txt")
-    routes = table("routes.txt")
-    trips = table("trips.txt")
-    times = table("stop_times.txt")
-    freqs = table("frequencies.txt", required=False)
-    assert stops is not None and routes is not None and trips is not None and times is not None
-    need(stops, "stops.txt", ("stop_id", "stop_name", "stop_lat", "stop_lon"))
-    need(routes, "routes.txt", ("route_id",))
-    need(trips, "trips.txt", ("route_id", "trip_id"))
-    need(times, "stop_times.txt", ("trip_id", "stop_id", "stop_sequence"))
-    if "departure_time" not in times and "arrival_time" not in times:
-        raise InputError(f"{p.name}: stop_times.txt has no departure_time or arrival_time")
-    for col in ("stop_lon", "stop_lat"):
-        v = pd.to_numeric(stops[col], errors="coerce")
-        lim = 180 if col == "stop_lon" else 90
-        bad = v.isna() | ~np.isfinite(v.fillna(0)) | (v.abs() > lim)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(
-                f"{p.name}: stops.txt {col} {stops[col].iloc[i]!r} (line {i + 2}) is not a "
-                f"number within ±{lim}"
-            )
-    if stops["stop_id"].duplicated().any():
-        raise InputError(f"{p.name}: stops.txt has duplicate stop_id values")
-
-    def secs(v: pd.Series) -> pd.Series:
-        parts = v.astype("string").str.strip().str.split(":", expand=True)
-        if parts.shape[1] != 3:
-            raise InputError(f"{p.name}: stop_times.txt times must be HH:MM:SS")
-        hms = parts.apply(pd.to_numeric, errors="coerce")
-        t = hms[0] * 3600 + hms[1] * 60 + hms[2]
-        bad = t.isna() | (hms < 0).any(axis=1) | (hms[1] >= 60) | (hms[2] >= 60)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(
-                f"{p.name}: stop_times.txt time {v.iloc[i]!r} (line {i + 2}) is not HH:MM:SS"
-            )
-        return t.astype(float)
-
-    dep = times["departure_time"] if "departure_time" in times else times["arrival_time"]
-    if "arrival_time" in times:
-        dep = dep.fillna(times["arrival_time"])
-    times["t"] = secs(dep)
-    seq_num = pd.to_numeric(times["stop_sequence"], errors="coerce")
-    if seq_num.isna().any() or (seq_num < 0).any() or (seq_num != seq_num.round()).any():
-        raise InputError(f"{p.name}: stop_times.txt stop_sequence must be whole numbers >= 0")
-    times["seq"] = seq_num.astype(np.int64)
-    stop_idx = {sid: i for i, sid in enumerate(stops["stop_id"])}
-    unknown = sorted(set(times["stop_id"]) - set(stop_idx), key=str)
-    if unknown:
-        raise InputError(
-            f"{p.name}: stop_times.txt refers to stops not in stops.txt: {unknown[:5]}"
-        )
-    ordered = times.sort_values(["trip_id", "seq"])
-    back = ordered.groupby("trip_id")["t"].diff() < 0
-    if back.any():
-        trip = ordered.loc[back, "trip_id"].iloc[0]
-        raise InputError(
-            f"{p.name}: times run backwards along trip {trip!r} (stop_times.txt); fix the feed"
-        )
-    lines = []
-    for rid, rtrips in trips.groupby("route_id"):
-        st = times[times["trip_id"].isin(rtrips["trip_id"])]
-        if st.empty:
-            continue
-        counts = st.groupby("trip_id").size()
-        best = counts.idxmax()
-        seq = st[st["trip_id"] == best].sort_values("seq")
-        if len(seq) < 2:
-            continue
-        run = np.diff(seq["t"].to_numpy()) / 60.0
-        if (
-            freqs is not None
-            and {"trip_id", "headway_secs"} <= set(freqs.columns)
-            and rtrips["trip_id"].isin(freqs["trip_id"]).any()
-        ):
-            hs = pd.to_numeric(
-                freqs[freqs["trip_id"].isin(rtrips["trip_id"])]["headway_secs"], errors="coerce"
-            )
-            if hs.isna().any() or not np.isfinite(hs).all() or (hs <= 0).any():
-                raise InputError(f"{p.name}: frequencies.txt headway_secs must be positive numbers")
-            headway = float(hs.min()) / 60
-        else:
-            first = st.groupby("trip_id")["t"].min()
-            d0 = rtrips["direction_id"].iloc[0] if "direction_id" in rtrips else None
-            same_dir = (
-                rtrips[rtrips["direction_id"] == d0]["trip_id"]
-                if d0 is not None
-                else rtrips["trip_id"]
-            )
-            starts = np.sort(first[first.index.isin(same_dir)].to_numpy())
-            headway = float(np.median(np.diff(starts)) / 60) if len(starts) > 1 else 60.0
-            if not headway > 0:
-                headway = 60.0
-        match = routes[routes["route_id"] == rid]
-        if match.empty:
-            raise InputError(f"{p.name}: trips.txt route_id {rid!r} is not in routes.txt")
-        r = match.iloc[0]
-        name = str(r.get("route_short_name") or r.get("route_long_name") or rid)
-        lines.append(Line(str(rid), name, "gtfs", tuple(stop_idx[s] for s in seq["stop_id"]),
-                          tuple(run), headway, f"GTFS {p.name}"))  # fmt: skip
-    return TransitNetwork(
-        tuple(stops["stop_name"].astype(str)), stops["stop_lon"].astype(float).to_numpy(),
-        stops["stop_lat"].astype(float).to_numpy(), tuple(lines), walk_kmh=walk_kmh,
-        detour=detour, transfer_minutes=transfer_minutes, source=f"GTFS {p.name}",
-    )  # fmt: skip
-
-
-def _walk_minutes(tn: TransitNetwork, dist_m: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.asarray(dist_m * tn.detour / (tn.walk_kmh / 3.6) / 60.0)
-
-
-# edge kinds of the journey graph
-_BOARD_FIRST, _BOARD, _RIDE, _ALIGHT, _WALK_LINK, _EGRESS, _DIRECT = range(7)
-
-
-@dataclass(frozen=True)
-class _Graph:
-    n_stops: int
-    n_nodes: int  # stops + on-board nodes
-    onboard: tuple[tuple[int, int], ...]  # node -> (line index, position)
-    base: int  # first on-board node id
-    board_line: NDArray[np.int64]  # per on-board node: its line, stop and wait to board
-    board_stop: NDArray[np.int64]
-    board_wait: NDArray[np.float64]
-    rows: NDArray[np.int64]
-    cols: NDArray[np.int64]
-    vals: NDArray[np.float64]
-    kind: NDArray[np.int64]
-
-
-def _graph(tn: TransitNetwork) -> _Graph:
-    """Stops, one on-board node per (line, position), and the edges between them."""
-    key = ("graph", tn.period, tn.departure_window_minutes)
-    if key in tn._xy:
-        return tn._xy[key]  # type: ignore[no-any-return]
-    n_stops = len(tn.stop_name)
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    kind: list[int] = []
-    onboard: list[tuple[int, int]] = []
-    nid = n_stops
-    for li, ln in enumerate(tn.lines):
-        wait = tn.wait_minutes(ln)
-        for k, s in enumerate(ln.stops):
-            node = nid + k
-            onboard.append((li, k))
-            rows += [node, s]
-            cols += [s, node]
-            vals += [1e-9, wait + tn.transfer_minutes]
-            kind += [_ALIGHT, _BOARD]
-            if k + 1 < len(ln.stops):
-                rows += [node, node + 1]
-                cols += [node + 1, node]
-                vals += [ln.run_minutes[k], ln.run_minutes[k]]
-                kind += [_RIDE, _RIDE]
-        nid += len(ln.stops)
-    if tn.transfer_walk_m > 0 and n_stops > 1:
-        x, y = tn.stop_xy
-        d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
-        a, b = np.nonzero((d <= tn.transfer_walk_m) & ~np.eye(n_stops, dtype=bool))
-        rows += a.tolist()
-        cols += b.tolist()
-        vals += _walk_minutes(tn, d[a, b]).tolist()
-        kind += [_WALK_LINK] * a.size
-    g = _Graph(
-        n_stops, nid, tuple(onboard), n_stops,
-        np.array([li for li, _ in onboard], dtype=np.int64),
-        np.array([tn.lines[li].stops[k] for li, k in onboard], dtype=np.int64),
-        np.array([tn.wait_minutes(tn.lines[li]) for li, _ in onboard], dtype=float),
-        np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
-        np.asarray(vals, dtype=float), np.asarray(kind, dtype=np.int64),
-    )  # fmt: skip
-    tn._xy[key] = g
-    return g
-
-
-def _csr_min(
-    rows: NDArray[np.int64], cols: NDArray[np.int64], vals: NDArray[np.float64], n: int
-) -> tuple[Any, dict[tuple[int, int], int]]:
-    """A CSR matrix keeping the cheapest of parallel edges, and (row, col) -> edge position."""
-    order = np.lexsort((vals, cols, rows))
-    r, c = rows[order], cols[order]
-    first = np.ones(r.size, dtype=bool)
-    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    keep = order[first]
-    m = sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n, n))
-    return m, {(int(rows[e]), int(cols[e])): int(e) for e in keep}
-
-
-@dataclass(frozen=True)
-class Journey:
-    """One door-to-door journey, in minutes, with how it was made."""
-
-    total: float
-    access: float
-    wait: float
-    in_vehicle: float
-    transfer: float
-    egress: float
-    boardings: int
-    access_mode: str
-    egress_mode: str
-    lines: tuple[str, ...]
-    route: str
-
-
-def _check_matrix(a: Any, shape: tuple[int, int], what: str) -> NDArray[np.float64]:
-    arr = np.asarray(a, dtype=float)
-    if arr.shape != shape:
-        raise InputError(f"{what} must have shape {shape}, got {arr.shape}")
-    if np.isnan(arr).any() or (arr < 0).any():
-        raise InputError(f"{what} must be non-negative minutes (inf for unreachable)")
-    return arr
-
-
-def plan_journeys(
-    tn: TransitNetwork,
-    origins: Any,
-    destinations: Any | None = None,
-    *,
-    access: Any | None = None,
-    egress: Any | None = None,
-    access_mode: Any | None = None,
-    egress_mode: Any | None = None,
-    walk_direct: bool = True,
-) -> list[list[Journey]]:
-    """Fastest door-to-door journeys between points, with their breakdown.
-
-    Parameters
-    ----------
-    origins, destinations
-        (lon, lat) points (destinations default to the origins).
-    access, egress
-        Minutes from origin i to stop s (``access[i, s]``) and from stop s to destination j
-        (``egress[s, j]``), e.g. the better of walking and a taxi; walking (straight line x
-        detour factor) when omitted.
-    access_mode, egress_mode
-        Labels of the same shapes saying how each leg is made (``"walk"`` by default).
-    walk_direct
-        Let a journey walk the whole way when that is faster.
-
-    Returns
-    -------
-    list of list of Journey
-        ``result[i][j]``; an unreachable pair has ``total = inf`` and route ``"unreachable"``.
-    """
-    from .routing import as_lonlat
-
-    o = as_lonlat(origins)
-    d = o if destinations is None else as_lonlat(destinations)
-    n_o, n_d = len(o), len(d)
-    ox, oy = (np.asarray(v) for v in _TO_M.transform(o[:, 0], o[:, 1]))
-    dx, dy = (np.asarray(v) for v in _TO_M.transform(d[:, 0], d[:, 1]))
-    n_s = len(tn.stop_name)
-    walk_to = tn.walk_minutes(o)
-    walk_from = tn.walk_minutes(d).T
-    acc = walk_to if access is None else _check_matrix(access, (n_o, n_s), "access")
-    egr = walk_from if egress is None else _check_matrix(egress, (n_s, n_d), "egress")
-    acc_mode = (
-        np.full((n_o, n_s), "walk", dtype=object)
-        if access_mode is None
-        else np.asarray(access_mode, dtype=object)
-    )
-    egr_mode = np.full((n_s, n_d), "walk", dtype=object) if egress_mode is None else np.asarray(egress_mode, dtype=object)  # fmt: skip
-    direct = _walk_minutes(tn, np.hypot(dx[None, :] - ox[:, None], dy[None, :] - oy[:, None]))
-    g = _graph(tn)
-    src = g.n_nodes
-    sinks = src + 1 + np.arange(n_d)
-    # a journey's first boarding goes to a boarding node that can only ride on (so a chain
-    # through a station always rides at least one stop)
-    n_b = len(g.onboard)
-    bnode = src + 1 + n_d + np.arange(n_b)
-    n = src + 1 + n_d + n_b
-    ride = g.kind == _RIDE
-    r_rows = g.rows[ride] - g.base + bnode[0] if n_b else g.rows[:0]
-    r_cols, r_vals = g.cols[ride], g.vals[ride]
-    out: list[list[Journey]] = []
-    # fixed part: source -> every (line, position), stop -> every sink
-    b_lines, b_stop, b_wait = g.board_line, g.board_stop, g.board_wait
-    e_stop = np.repeat(np.arange(n_s), n_d)
-    e_sink = np.tile(sinks, n_s)
-    e_val = egr.reshape(-1)
-    for i in range(n_o):
-        a_val = acc[i, b_stop] + b_wait + 1e-9
-        ok_a = np.isfinite(a_val)
-        ok_e = np.isfinite(e_val)
-        parts_r = [g.rows, np.full(ok_a.sum(), src), e_stop[ok_e], r_rows]
-        parts_c = [g.cols, bnode[ok_a], e_sink[ok_e], r_cols]
-        parts_v = [g.vals, a_val[ok_a], e_val[ok_e] + 1e-9, r_vals]
-        parts_k = [
-            g.kind, np.full(ok_a.sum(), _BOARD_FIRST), np.full(ok_e.sum(), _EGRESS),
-            np.full(r_rows.size, _RIDE),
-        ]  # fmt: skip
-        if walk_direct:
-            parts_r.append(np.full(n_d, src))
-            parts_c.append(sinks)
-            parts_v.append(direct[i] + 1e-9)
-            parts_k.append(np.full(n_d, _DIRECT))
-        rows = np.concatenate(parts_r).astype(np.int64)
-        cols = np.concatenate(parts_c).astype(np.int64)
-        vals = np.concatenate(parts_v)
-        kinds = np.concatenate(parts_k)
-        m, edge = _csr_min(rows, cols, vals, n)
-        dist, pred = csgraph.dijkstra(m, directed=True, indices=src, return_predecessors=True)
-        row: list[Journey] = []
-        for j in range(n_d):
-            t = float(dist[sinks[j]])
-            if not np.isfinite(t):
-                row.append(Journey(np.inf, np.inf, 0, 0, 0, 0, 0, "", "", (), "unreachable"))
-                continue
-            path = [int(sinks[j])]
-            while path[-1] != src:
-                path.append(int(pred[path[-1]]))
-            path.reverse()
-            comp = {"access": 0.0, "wait": 0.0, "ride": 0.0, "transfer": 0.0, "egress": 0.0}
-            legs: list[str] = []
-            used: list[str] = []
-            am = em = ""
-            boardings = 0
-            ride_from: str | None = None
-            for u, v in itertools.pairwise(path):
-                e = edge[(u, v)]
-                k, val = int(kinds[e]), float(vals[e])
-                if k == _DIRECT:
-                    comp["access"] += val
-                    am = "walk"
-                    legs.append(f"walk {val:.0f} min")
-                elif k == _BOARD_FIRST:
-                    s = int(b_stop[v - bnode[0]])
-                    w = float(b_wait[v - bnode[0]])
-                    comp["access"] += float(acc[i, s])
-                    comp["wait"] += w
-                    am = str(acc_mode[i, s])
-                    legs.append(f"{am} {acc[i, s]:.0f} min to {tn.stop_name[s]}")
-                    boardings += 1
-                elif k == _BOARD:
-                    li = int(b_lines[v - g.base])
-                    w = tn.wait_minutes(tn.lines[li])
-                    comp["wait"] += w
-                    comp["transfer"] += val - w
-                    boardings += 1
-                elif k == _RIDE:
-                    comp["ride"] += val
-                    if ride_from is None:
-                        li, pos = g.onboard[u - (bnode[0] if u >= bnode[0] else g.base)]
-                        ride_from = tn.stop_name[tn.lines[li].stops[pos]]
-                elif k == _ALIGHT:
-                    li, pos = g.onboard[u - g.base]
-                    ln = tn.lines[li]
-                    if ride_from is not None:
-                        legs.append(f"{ln.name} {ride_from}→{tn.stop_name[ln.stops[pos]]}")
-                        used.append(ln.name)
-                    ride_from = None
-                elif k == _WALK_LINK:
-                    comp["transfer"] += val
-                    legs.append(f"walk {val:.0f} min to {tn.stop_name[v]}")
-                elif k == _EGRESS:
-                    comp["egress"] += float(egr[u, j])
-                    em = str(egr_mode[u, j])
-                    legs.append(f"{em} {egr[u, j]:.0f} min")
-            row.append(
-                Journey(
-                    t, comp["access"], comp["wait"], comp["ride"], comp["transfer"],
-                    comp["egress"], boardings, am, em or am, tuple(used), " → ".join(legs),
-                )
-            )  # fmt: skip
-        out.append(row)
-    return out
-
-
-def transit_arrivals(
-    tn: TransitNetwork, origin: tuple[float, float], access: NDArray[np.float64] | None = None
+def _segment_minutes(
+    run: RunSpec, label: str, order: list[str], track: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Minutes from ``origin`` (lon, lat) to standing on each stop's platform after riding.
-
-    Getting to the first stop (``access`` minutes per stop; walking by default), waiting half
-    its line's headway; later boardings pay the transfer cost and the wait. Stops not reached
-    by rail get ``inf`` (walking alone is not counted here).
-    """
-    n_stops = len(tn.stop_name)
-    if access is None:
-        access = tn.walk_minutes([origin])[0]
-    g = _graph(tn)
-    src = g.n_nodes
-    a_val = np.asarray(access, dtype=float)[g.board_stop] + g.board_wait + 1e-9
-    ok = np.isfinite(a_val)
-    rows = np.concatenate([g.rows, np.full(ok.sum(), src)])
-    cols = np.concatenate([g.cols, g.base + np.flatnonzero(ok)])
-    vals = np.concatenate([g.vals, a_val[ok]])
-    m, _ = _csr_min(rows, cols, vals, src + 1)
-    dist = csgraph.dijkstra(m, directed=True, indices=src)
-    return np.asarray(dist[:n_stops])
-
-
-def transit_time_matrix(
-    tn: TransitNetwork,
-    points: list[tuple[float, float]],
-    *,
-    access: NDArray[np.float64] | None = None,
-    egress: NDArray[np.float64] | None = None,
-) -> pd.DataFrame:
-    """Minutes between points by rail, or on foot alone when that is faster.
-
-    ``access[i, s]`` / ``egress[s, j]`` give the minutes from point i to stop s and from stop s
-    to point j (e.g. by road, for taxi or park-and-ride); walking when omitted.
-    """
-    js = plan_journeys(tn, points, access=access, egress=egress)
-    out = np.array(
-        [[0.0 if i == j else jr.total for j, jr in enumerate(r)] for i, r in enumerate(js)]
-    )
-    return pd.DataFrame(out)
-
-
-def transit_reach(
-    tn: TransitNetwork, origin: tuple[float, float], minutes: float
-) -> shapely.Geometry:
-    """Area (UTM 49N) reached within ``minutes`` on foot and by rail: a walking disc around the
-    origin plus an island around every stop reached in time (radius = walking distance left,
-    divided by the detour factor)."""
-    sx, sy = tn.stop_xy
-    ox, oy = _TO_M.transform(*origin)
-    speed = tn.walk_kmh / 3.6 * 60.0 / tn.detour  # straight-line metres per minute
-    arr = transit_arrivals(tn, origin)
-    ok = arr < minutes
-    discs = [shapely.Point(ox, oy).buffer(minutes * speed, quad_segs=32)]
-    discs += list(
-        shapely.buffer(shapely.points(sx[ok], sy[ok]), (minutes - arr[ok]) * speed, quad_segs=32)
-    )
-    return shapely.union_all(discs)
-
-
-def to_wgs84_geom(geom: shapely.Geometry) -> shapely.Geometry:
-    """A UTM 49N geometry in WGS84."""
-    return reproject_geometry(geom, METRIC_CRS, WGS84)
+    """Minutes per segment: track metres at ``speed_kmh``, or the ``minutes`` between two
+    stations less the dwells, spread by track length, plus a dwell per segment."""
+    if "speed_kmh" in run:
+        v = _positive(run["speed_kmh"], f"line {label}: run.speed_kmh")
+        return np.asarray(track / (v / 3.6) / 60.0)
+    minutes = _positive(run.get("minutes"), f"line {label}: run.minutes")
+    dwell = _non_negative(run.get("dwell_minutes", 0.0), f"line {label}: run.dwell_minutes")
+    a, b = _norm(run.get("from", "")), _norm(run.get("to", ""))
+    if a not in order or b not in order:
+        raise InputError(f"line {label}: run stations {a!r}/{b!r} are not on the line")
+    ia, ib = sorted((order.index(a), order.index(b)))
+    moving = minutes - dwell * (ib - ia)
+    if ib == ia or moving <= 0:
+        raise InputError(f"line {label}: run time {minutes} min too short for its stops")
+    return np.asarray(track * (moving / track[ia:ib].sum()) + dwell)
