@@ -499,10 +499,10 @@ def test_bad_fetched_cache_does_not_break_later_runs(tmp_path, capsys, ws):
     code = main(["--cache-dir", str(cache), "isochrones", "--origin", "112.9709,28.1986",
                  "--minutes", "5", "-o", str(tmp_path / "i.gpkg")])  # fmt: skip
     assert code == 0
-    from cztgeo.circle import road_network
+    from cztgeo.network import default_network
 
     with pytest.warns(cztgeo.errors.NetworkWarning, match="ignoring the fetched cache"):
-        net, which = road_network(settings=cztgeo.Settings(cache_dir=cache, offline=True))
+        net, which = default_network(settings=cztgeo.Settings(cache_dir=cache, offline=True))
     assert which == "embedded coarse skeleton" and net.coarse
 
 

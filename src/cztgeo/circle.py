@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -236,84 +234,6 @@ def _journey_rows(
                 }
             )  # fmt: skip
     return rows
-
-
-def road_network(
-    net: Network | str | os.PathLike[str] | None = None,
-    *,
-    settings: Settings | None = None,
-    period: str = "offpeak",
-) -> tuple[Network, str]:
-    """The road network for the circle, and why it was chosen.
-
-    ``net`` if given (a Network, or a file loaded in ``period``); else the full OSM cache
-    written by ``cztgeo data fetch`` in the cache folder; else the embedded **coarse**
-    skeleton. A fetched cache that cannot be read is skipped with a
-    :class:`~cztgeo.errors.NetworkWarning`.
-    """
-    from .errors import DataSourceError, NetworkWarning
-    from .network import Network, load_network
-    from .settings import Settings
-    from .speeds import SpeedProfile
-
-    if isinstance(net, Network):
-        return net, "given"
-    settings = settings or Settings()
-    profile = SpeedProfile(period=_check_period(period))  # type: ignore[arg-type]
-    if net is not None:
-        return load_network(net, mode="drive", settings=settings, profile=profile), "given"
-    fetched = Path(settings.cache_dir) / "czt_drive.cztnet"
-    if fetched.exists():
-        try:
-            got = load_network(fetched, mode="drive", settings=settings, profile=profile)
-        except DataSourceError as exc:  # a bad cache must not break every later run
-            warnings.warn(
-                f"ignoring the fetched cache ({exc}); using the embedded skeleton; run "
-                "'cztgeo data fetch' again to rebuild it",
-                NetworkWarning,
-                stacklevel=2,
-            )
-        else:
-            return got, f"fetched OSM cache {fetched}"
-    return load_network(mode="drive", settings=settings, profile=profile), (
-        "embedded coarse skeleton"
-    )
-
-
-def transit_network(
-    rail: TransitNetwork | str | os.PathLike[str] | None = None,
-    *,
-    settings: Settings | None = None,
-    period: str = "offpeak",
-    notes: list[str] | None = None,
-) -> TransitNetwork | None:
-    """The transit network: ``rail`` if a TransitNetwork; a line file (``.json``) or a GTFS feed
-    (folder or ``.zip``) if a path; else the embedded lines (None, with a note, when the
-    embedded data cannot be read). Warnings about approximate stations go into ``notes``."""
-    from .errors import DataSourceError, RailWarning
-    from .rail import TransitNetwork, load_rail, read_gtfs
-
-    if isinstance(rail, TransitNetwork):
-        return rail.with_period(period)
-    caught: list[warnings.WarningMessage] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RailWarning)
-            if rail is None:
-                tn = load_rail(settings=settings, period=period)
-            elif str(rail).lower().endswith(".json"):
-                tn = load_rail(rail, settings=settings, period=period)
-            else:
-                tn = read_gtfs(rail).with_period(period)
-    except DataSourceError as exc:
-        if rail is not None:
-            raise
-        if notes is not None:
-            notes.append(f"rail modes skipped: {exc}")
-        return None
-    if notes is not None:
-        notes += [str(w.message) for w in caught]
-    return tn
 
 
 def _check_period(period: str) -> str:
@@ -597,7 +517,7 @@ def commute_circle(
     net
         Road network, or an OSM file / ``.cztnet`` cache to load in ``period``. Default: the
         full OSM cache written by ``cztgeo data fetch`` if there is one, else the embedded
-        **coarse** OSM major-road skeleton (see :func:`road_network`).
+        **coarse** OSM major-road skeleton (see :func:`cztgeo.network.default_network`).
     rail
         Transit: a TransitNetwork, a line file (``.json``) or a GTFS feed (folder or ``.zip``).
         Default: the embedded intercity line, Changsha Metro and high-speed links.
@@ -644,18 +564,19 @@ def commute_circle(
     CommuteCircle
     """
     from .greenheart import load_green_heart
-    from .network import load_network
+    from .network import default_network, load_network
     from .population import population_points
+    from .rail import default_transit
 
     modes_, nums = _check_options(
         modes, centres, minutes=minutes, max_snap_m=max_snap_m, road_access_kmh=road_access_kmh
     )
     period = _check_period(period)
-    road, choice = road_network(net, settings=settings, period=period)
+    road, choice = default_network(net, settings=settings, period=period)
     notes: list[str] = []
     tn = None
     if set(modes_) & {"transit", "taxi+transit"}:
-        tn = transit_network(rail, settings=settings, period=period, notes=notes)
+        tn = default_transit(rail, settings=settings, period=period, notes=notes)
         if tn is not None and headway_minutes is not None:
             tn = tn.with_headway(headway_minutes)
     if road.coarse:

@@ -513,16 +513,17 @@ def commute_circle(ctx: click.Context, out: str, network: str | None, scenario: 
 @click.pass_context
 def validate(ctx: click.Context, network: str | None, rail_lines: str | None, gtfs: str | None,
              period: str, output: str | None) -> int:  # fmt: skip
-    from .circle import road_network, transit_network
     from .io import Outputs, write_csv
+    from .network import default_network
+    from .rail import default_transit
     from .report import format_validation
     from .validate import validate as compute
 
     settings = _settings(ctx)
     with Outputs("validate", inputs=_inputs(network, rail_lines, gtfs)) as tx:
         target = tx.file(output) if output else None
-        net, which = road_network(network, settings=settings, period=period)
-        rail = transit_network(rail_lines or gtfs, settings=settings, period=period)
+        net, which = default_network(network, settings=settings, period=period)
+        rail = default_transit(rail_lines or gtfs, settings=settings, period=period)
         table = compute(net, rail, period=period)
         if target is not None:
             write_csv(table, target)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
@@ -53,6 +54,7 @@ __all__ = [
     "NetworkWarning",
     "build_network",
     "clip_network",
+    "default_network",
     "load_network",
     "read_network_cache",
 ]
@@ -563,3 +565,42 @@ def clip_network(net: Network, area: shapely.Geometry) -> Network:
 
 
 #: Names that moved to :mod:`cztgeo.osm`, still importable from here for existing callers.
+
+
+def default_network(
+    net: Network | str | os.PathLike[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    period: str = "offpeak",
+) -> tuple[Network, str]:
+    """The road network to use when the caller names none, and why it was chosen.
+
+    ``net`` if given (a Network, or a file loaded in ``period``); else the full OSM cache
+    written by ``cztgeo data fetch`` in the cache folder; else the embedded **coarse**
+    skeleton. A fetched cache that cannot be read is skipped with a
+    :class:`~cztgeo.errors.NetworkWarning`.
+    """
+    if isinstance(net, Network):
+        return net, "given"
+    settings = settings or Settings()
+    if period not in ("offpeak", "peak"):
+        raise InputError(f"unknown period {period!r}: use 'offpeak' or 'peak'")
+    profile = SpeedProfile(period=period)  # type: ignore[arg-type]
+    if net is not None:
+        return load_network(net, mode="drive", settings=settings, profile=profile), "given"
+    fetched = Path(settings.cache_dir) / "czt_drive.cztnet"
+    if fetched.exists():
+        try:
+            got = load_network(fetched, mode="drive", settings=settings, profile=profile)
+        except DataSourceError as exc:  # a bad cache must not break every later run
+            warnings.warn(
+                f"ignoring the fetched cache ({exc}); using the embedded skeleton; run "
+                "'cztgeo data fetch' again to rebuild it",
+                NetworkWarning,
+                stacklevel=2,
+            )
+        else:
+            return got, f"fetched OSM cache {fetched}"
+    return load_network(mode="drive", settings=settings, profile=profile), (
+        "embedded coarse skeleton"
+    )

@@ -3,7 +3,7 @@
 ``cztgeo data fetch`` is :func:`fetch_extract`: download (:mod:`cztgeo.sources`, checksummed),
 clip to the metro area (or a box), one ``czt_<mode>.cztnet`` cache per mode
 (:func:`prepare_networks`). Later runs pick the drive cache up by default
-(:func:`cztgeo.circle.road_network`).
+(:func:`cztgeo.network.default_network`).
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ __all__ = [
     "TransferSpec",
     "TransitNetwork",
     "WalkSpec",
+    "default_transit",
     "load_rail",
     "plan_journeys",
     "read_gtfs",
@@ -491,3 +492,36 @@ def _segment_minutes(
     if ib == ia or moving <= 0:
         raise InputError(f"line {label}: run time {minutes} min too short for its stops")
     return np.asarray(track * (moving / track[ia:ib].sum()) + dwell)
+
+
+def default_transit(
+    rail: TransitNetwork | str | os.PathLike[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    period: str = "offpeak",
+    notes: list[str] | None = None,
+) -> TransitNetwork | None:
+    """The transit network: ``rail`` if a TransitNetwork; a line file (``.json``) or a GTFS feed
+    (folder or ``.zip``) if a path; else the embedded lines (None, with a note, when the
+    embedded data cannot be read). Warnings about approximate stations go into ``notes``."""
+    if isinstance(rail, TransitNetwork):
+        return rail.with_period(period)
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RailWarning)
+            if rail is None:
+                tn = load_rail(settings=settings, period=period)
+            elif str(rail).lower().endswith(".json"):
+                tn = load_rail(rail, settings=settings, period=period)
+            else:
+                tn = read_gtfs(rail).with_period(period)
+    except DataSourceError as exc:
+        if rail is not None:
+            raise
+        if notes is not None:
+            notes.append(f"rail modes skipped: {exc}")
+        return None
+    if notes is not None:
+        notes += [str(w.message) for w in caught]
+    return tn

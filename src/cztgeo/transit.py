@@ -7,9 +7,9 @@ Read one from a line file with :func:`cztgeo.rail.load_rail` or from a GTFS feed
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TypeAlias, cast
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -20,16 +20,9 @@ from .crs import METRIC_CRS, WGS84, transformer
 from .errors import InputError
 from .io import check_number
 from .routing import as_lonlat
+from .types import LonLat, PointsLike
 
 __all__ = ["PERIODS", "SAME_STOP_M", "Line", "LonLat", "PointsLike", "TransitNetwork"]
-
-#: A point as (longitude, latitude) in WGS84 degrees.
-LonLat: TypeAlias = tuple[float, float]
-#: Points as :func:`cztgeo.routing.as_lonlat` takes them: one (lon, lat), a sequence of them,
-#: an (n, 2) array of lon/lat degrees, or point geometries with a CRS.
-PointsLike: TypeAlias = (
-    LonLat | Sequence[LonLat] | NDArray[np.float64] | gpd.GeoSeries | gpd.GeoDataFrame
-)
 
 _TO_M = transformer(WGS84, METRIC_CRS)
 PERIODS = ("offpeak", "peak")
