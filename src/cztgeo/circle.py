@@ -269,7 +269,7 @@ class _Run:
     def names(self) -> list[str]:
         return [c.name for c in self.centres]
 
-    def add_reach(self, centre: str, mode: str, geom: Any) -> None:
+    def add_reach(self, centre: str, mode: str, geom: shapely.Geometry) -> None:
         self.reach_rows.append({"centre": centre, "mode": mode})
         self.reach_geoms.append(geom)
 

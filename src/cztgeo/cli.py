@@ -66,10 +66,10 @@ class Number(click.ParamType):  # type: ignore[type-arg]
         self.minimum, self.strict = minimum, strict
 
     def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> float:
         try:
-            v = float(value)
+            v = float(str(value))
         except (TypeError, ValueError):
             self.fail(f"expected a number, got {value!r}", param, ctx)
         if not math.isfinite(v) or v < self.minimum or (self.strict and v == self.minimum):
@@ -84,11 +84,11 @@ class Minutes(click.ParamType):  # type: ignore[type-arg]
     name = "minutes"
 
     def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> list[float]:
         if isinstance(value, list):
             return value
-        vals = _floats(value, param, ctx)
+        vals = _floats(str(value), param, ctx)
         if not vals or any(v <= 0 for v in vals):
             self.fail(f"minutes must be positive numbers like 15,30, got {value!r}", param, ctx)
         return vals
@@ -100,11 +100,11 @@ class LonLat(click.ParamType):  # type: ignore[type-arg]
     name = "LON,LAT"
 
     def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> tuple[float, float]:
         if isinstance(value, tuple):
             return value
-        vals = _floats(value, param, ctx)
+        vals = _floats(str(value), param, ctx)
         if len(vals) != 2:
             self.fail(f"expected LON,LAT, got {value!r}", param, ctx)
         lon, lat = vals
@@ -126,9 +126,9 @@ class BBox(click.ParamType):  # type: ignore[type-arg]
     name = "W,S,E,N"
 
     def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> list[float]:
-        vals = _floats(value, param, ctx)
+        vals = _floats(str(value), param, ctx)
         if len(vals) != 4:
             self.fail(f"expected W,S,E,N, got {value!r}", param, ctx)
         w, s_, e, n = vals

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .network import Network
     from .rail import TransitNetwork
 
-__all__ = ["COLUMNS", "load_reference_facts", "validate"]
+__all__ = ["COLUMNS", "Fact", "Place", "load_reference_facts", "validate"]
 
 FACTS_FILE = "czt_reference_facts.json"
 #: Columns of the table :func:`validate` returns.
@@ -40,7 +40,30 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def load_reference_facts(path: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+class Place(TypedDict, total=False):
+    """A trip end of a reference fact (WGS84)."""
+
+    name: str
+    lon: float
+    lat: float
+    position_source: str
+
+
+#: One published travel fact (``geodata/czt_reference_facts.json``); keys by measure.
+Fact = TypedDict(
+    "Fact",
+    {
+        "id": str, "mode": str, "measure": str, "fact": str, "source": str, "what": str,
+        "from": Place, "to": Place, "published_minutes": float, "published_kmh": float,
+        "published_km": float, "published_range": list[float], "tolerance": float,
+        "reason": str, "line": str, "from_station": str, "to_station": str, "lines": list[str],
+        "role": str, "superseded_because": str,
+    },
+    total=False,
+)  # fmt: skip
+
+
+def load_reference_facts(path: str | os.PathLike[str] | None = None) -> list[Fact]:
     """The reference facts (default: the embedded file)."""
     from .io import read_json
 
@@ -119,7 +142,7 @@ def _detour_note(net: Network, a: tuple[float, float], b: tuple[float, float]) -
 
 
 def _model_value(
-    fact: dict[str, Any], net: Network, tn: TransitNetwork, max_snap_m: float
+    fact: Fact, net: Network, tn: TransitNetwork, max_snap_m: float
 ) -> tuple[float, str, str]:
     from .rail import plan_journeys
     from .routing import travel_time_matrix
@@ -152,14 +175,14 @@ def _model_value(
         return 1.0 / sum(1.0 / h for h in hs), "min", "combined headway of the lines"
     if m == "station_to_station":
         ia, ib = _station(tn, fact["from_station"]), _station(tn, fact["to_station"])
-        a = (float(tn.stop_lon[ia]), float(tn.stop_lat[ia]))
-        b = (float(tn.stop_lon[ib]), float(tn.stop_lat[ib]))
+        sa = (float(tn.stop_lon[ia]), float(tn.stop_lat[ia]))
+        sb = (float(tn.stop_lon[ib]), float(tn.stop_lat[ib]))
         n = len(tn.stop_name)
         acc = np.full((1, n), np.inf)
         egr = np.full((n, 1), np.inf)
         acc[0, ia] = 0.0
         egr[ib, 0] = 0.0
-        jr = plan_journeys(tn, [a], [b], access=acc, egress=egr, walk_direct=False)[0][0]
+        jr = plan_journeys(tn, [sa], [sb], access=acc, egress=egr, walk_direct=False)[0][0]
         # from the departure of the first train: leave out the first wait only
         first = min(tn.wait_minutes(ln) for ln in tn.lines if ia in ln.stops)
         return float(jr.total - first), "min", jr.route
@@ -171,7 +194,7 @@ def validate(
     rail: TransitNetwork | None = None,
     *,
     period: str = "offpeak",
-    facts: list[dict[str, Any]] | None = None,
+    facts: list[Fact] | None = None,
     max_snap_m: float = 3000.0,
 ) -> pd.DataFrame:
     """Every reference fact beside the model's figure for the same trip.
@@ -217,10 +240,10 @@ def validate(
             "note": "",
         }
         pub: list[float] = []
-        for key, unit in (("published_minutes", "min"), ("published_kmh", "km/h"),
-                          ("published_km", "km")):  # fmt: skip
-            if key in f:
-                pub, row["unit"] = [float(f[key])], unit
+        for value, unit in ((f.get("published_minutes"), "min"), (f.get("published_kmh"), "km/h"),
+                            (f.get("published_km"), "km")):  # fmt: skip
+            if value is not None:
+                pub, row["unit"] = [float(value)], unit
         if "published_range" in f:
             pub, row["unit"] = [float(v) for v in f["published_range"]], "min"
         row["published"] = "–".join(f"{v:g}" for v in pub) if pub else ""
