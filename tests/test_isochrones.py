@@ -44,76 +44,9 @@ def skeleton():
 
 
 # ---------------------------------------------------------------------------------------------
-# Independent references, sharing no code with cztgeo's routing or isochrones: travel times by
-# NetworkX Dijkstra on ``net.to_networkx()``, origins snapped onto their nearest arc by shapely,
-# nodes projected by pyproj, polygons built by shapely.
-
-WALK_KMH = 4.5  # cztgeo's default access walk (km/h), the speed from an origin to its arc
-
-
-def nx_pieces(net, origins, *, access_kmh=WALK_KMH):
-    """Every arc as a straight piece in the network's metric CRS, with the time its start is
-    reached from the nearest origin (inf if never) and its own travel time, plus the pieces
-    from each snapped origin along its arc, both ways when the road is two-way.
-
-    Returns x0, y0, x1, y1, t0 (s), dt (s) and the arc's class (``highway``; "" for the
-    origins' own pieces), as arrays.
-    """
-    import networkx as nx
-    import pyproj
-
-    G = net.to_networkx()
-    nodes = list(G.nodes)
-    to_m = pyproj.Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
-    xs, ys = to_m.transform([G.nodes[n]["x"] for n in nodes], [G.nodes[n]["y"] for n in nodes])
-    pos = dict(zip(nodes, zip(xs, ys, strict=True), strict=True))
-    arcs = [(u, v, d["travel_time"], d.get("highway", "")) for u, v, d in G.edges(data=True)]
-    tail, head, tt, kind = (list(c) for c in zip(*arcs, strict=True))
-    lines = shapely.linestrings([[pos[u], pos[v]] for u, v in zip(tail, head, strict=True)])
-    fastest = {}  # (u, v) -> the fastest arc's time
-    for u, v, t in zip(tail, head, tt, strict=True):
-        fastest[(u, v)] = min(t, fastest.get((u, v), np.inf))
-    H = nx.DiGraph()
-    H.add_weighted_edges_from((uv[0], uv[1], t) for uv, t in fastest.items())
-    tree = shapely.STRtree(lines)
-    lonlat = np.atleast_2d(np.asarray(origins, dtype=float))
-    extra = []
-    for i, (ox, oy) in enumerate(zip(*to_m.transform(*lonlat.T), strict=True)):
-        p = shapely.Point(ox, oy)
-        j = int(tree.nearest(p))
-        s = shapely.line_locate_point(lines[j], p, normalized=True)
-        q = shapely.line_interpolate_point(lines[j], s, normalized=True)
-        access = p.distance(q) / (access_kmh / 3.6)
-        u, v = tail[j], head[j]
-        H.add_edge("source", ("origin", i), weight=access)
-        H.add_edge(("origin", i), v, weight=(1.0 - s) * tt[j])
-        extra.append((q.x, q.y, *pos[v], access, (1.0 - s) * tt[j]))
-        if (v, u) in fastest:
-            H.add_edge(("origin", i), u, weight=s * fastest[(v, u)])
-            extra.append((q.x, q.y, *pos[u], access, s * fastest[(v, u)]))
-    dist = nx.single_source_dijkstra_path_length(H, "source", weight="weight")
-    t0 = [dist.get(u, np.inf) for u in tail]
-    x0, y0, x1, y1, et0, edt = (list(c) for c in zip(*extra, strict=True))
-    coords = shapely.get_coordinates(lines)
-    return (
-        np.r_[coords[0::2, 0], x0], np.r_[coords[0::2, 1], y0],
-        np.r_[coords[1::2, 0], x1], np.r_[coords[1::2, 1], y1],
-        np.r_[t0, et0], np.r_[tt, edt], np.array(kind + [""] * len(extra), dtype=object),
-    )  # fmt: skip
-
-
-def reference_isochrone(net, origins, minutes, access_m, *, access_kmh=WALK_KMH):
-    """The exact isochrone by definition: every place within ``access_m`` of the network
-    reached in time, partly reached arcs up to the reached point (buffer-union, shapely)."""
-    x0, y0, x1, y1, t0, dt, _ = nx_pieces(net, origins, access_kmh=access_kmh)
-    T = minutes * 60.0
-    ok = t0 <= T
-    f = np.where(dt[ok] > 0, np.clip((T - t0[ok]) / np.where(dt[ok] > 0, dt[ok], 1.0), 0, 1), 1)
-    a = np.column_stack([x0[ok], y0[ok]])
-    b = a + f[:, None] * (np.column_stack([x1[ok], y1[ok]]) - a)
-    pieces = shapely.linestrings(np.stack([a, b], axis=1))
-    return shapely.union_all(shapely.buffer(pieces, access_m, quad_segs=16))
-
+# The independent reference (the ``ref`` fixture of conftest.py): NetworkX Dijkstra on
+# ``net.to_networkx()``, origins snapped onto their nearest arc by shapely, nodes projected by
+# pyproj, the polygon a shapely buffer-union of the reached pieces.
 
 # A SYNTHETIC grid with a road-free disc and the real Yuelu OSM patch (walk, 50 m access), from
 # an origin between nodes; small thresholds (a few arcs reached, partly reached arcs matter)
@@ -145,52 +78,54 @@ def helsinki_drive(helsinki_pbf, tmp_path_factory):
 
 
 @pytest.mark.parametrize("case", list(NETWORK_CASES))
-def test_network_style_matches_an_independent_networkx_shapely_reference(case, holed, yuelu_walk):
+def test_network_style_matches_an_independent_networkx_shapely_reference(
+    case, holed, yuelu_walk, ref
+):
     which, origin, minutes, access_m = NETWORK_CASES[case]
     net = holed if which == "holed" else yuelu_walk
     got = _metric(isochrones(net, origin, minutes=minutes, access_m=access_m, local_kmh=0), net.crs)
     for m, g in zip(minutes, got, strict=True):
-        ref = reference_isochrone(net, origin, m, access_m)
+        want = ref.isochrone(net, origin, m, access_m)
         # the grid (cells of access_m / 4) rounds the outline by a fraction of a cell
-        assert iou(g, ref) >= 0.99, (m, iou(g, ref))
-        assert g.area == pytest.approx(ref.area, rel=0.01), m
+        assert iou(g, want) >= 0.99, (m, iou(g, want))
+        assert g.area == pytest.approx(want.area, rel=0.01), m
 
 
 @pytest.mark.parametrize("case", ["holed-grid-large", "yuelu-walk-large"])
-def test_large_thresholds_reach_the_whole_connected_network(case, holed, yuelu_walk):
+def test_large_thresholds_reach_the_whole_connected_network(case, holed, yuelu_walk, ref):
     """The 'large' cases are large: every arc reachable at all (most of the network: the
     Yuelu export has a few ways cut off by its bounding box) is reached to its end in time."""
     which, origin, minutes, _ = NETWORK_CASES[case]
     net = holed if which == "holed" else yuelu_walk
-    _, _, _, _, t0, dt, _ = nx_pieces(net, origin)
+    _, _, _, _, t0, dt, _ = ref.pieces(net, origin)
     reachable = np.isfinite(t0)
     assert reachable.sum() > 0.9 * net.n_arcs
     assert (t0 + dt)[reachable].max() < max(minutes) * 60.0
 
 
-def test_exact_style_matches_the_independent_reference(holed):
+def test_exact_style_matches_the_independent_reference(holed, ref):
     origin = grid_lonlat(3.4, 3.0)
     ex = _metric(isochrones(holed, origin, minutes=[1.5, 6.0], style="exact"), holed.crs)
     for m, g in zip([1.5, 6.0], ex, strict=True):
-        assert iou(g, reference_isochrone(holed, origin, m, 100.0)) >= 0.999
+        assert iou(g, ref.isochrone(holed, origin, m, 100.0)) >= 0.999
 
 
-def test_network_style_matches_the_reference_on_a_real_drive_pbf(helsinki_drive):
+def test_network_style_matches_the_reference_on_a_real_drive_pbf(helsinki_drive, ref):
     net = helsinki_drive
     origin = (float(np.median(net.lon)), float(np.median(net.lat)))
     got = _metric(isochrones(net, origin, minutes=[2, 4]), net.crs)  # access_m 100 (drive)
     for m, g in zip([2, 4], got, strict=True):
-        ref = reference_isochrone(net, origin, m, 100.0)
-        assert iou(g, ref) >= 0.99, m
-        assert g.area == pytest.approx(ref.area, rel=0.01), m
+        want = ref.isochrone(net, origin, m, 100.0)
+        assert iou(g, want) >= 0.99, m
+        assert g.area == pytest.approx(want.area, rel=0.01), m
 
 
-def test_network_style_has_fewer_vertices_than_the_buffer_union(yuelu_walk):
+def test_network_style_has_fewer_vertices_than_the_buffer_union(yuelu_walk, ref):
     origin = (112.9455, 28.1850)
     got = _metric(isochrones(yuelu_walk, origin, minutes=[2, 5, 10]), yuelu_walk.crs)
     for m, g in zip([2, 5, 10], got, strict=True):
-        ref = reference_isochrone(yuelu_walk, origin, m, 50.0)
-        assert shapely.get_num_coordinates(g) < shapely.get_num_coordinates(ref), m
+        want = ref.isochrone(yuelu_walk, origin, m, 50.0)
+        assert shapely.get_num_coordinates(g) < shapely.get_num_coordinates(want), m
 
 
 def test_road_free_disc_stays_a_hole(holed):
@@ -294,11 +229,11 @@ def _disc_hulls(ax, ay, ra, bx, by, rb, n=128):
     return shapely.convex_hull(shapely.multipoints(np.concatenate([pa, pb], axis=1)))
 
 
-def exact_local_reach(net, origin, minutes, v=LOCAL_V, walk_kmh=4.5, n=128):
+def exact_local_reach(ref, net, origin, minutes, v=LOCAL_V, walk_kmh=4.5, n=128):
     import pyproj
 
     T = minutes * 60.0
-    x0, y0, x1, y1, ta, dt, kind = nx_pieces(net, origin, access_kmh=walk_kmh)
+    x0, y0, x1, y1, ta, dt, kind = ref.pieces(net, origin, access_kmh=walk_kmh)
     # expressway-like arcs are left only at their nodes: the land beside them is reached
     # from their ends, so each such arc contributes its start node alone
     ctrl = np.array([str(k).startswith(("motorway", "rural long link")) for k in kind])
@@ -328,7 +263,7 @@ def _straight_road(n=21, spacing_m=100.0, speed_kmh=36.0):
     )  # fmt: skip
 
 
-def test_local_straight_road_is_the_analytic_cone():
+def test_local_straight_road_is_the_analytic_cone(ref):
     road = _straight_road()
     iso = isochrones(road, grid_lonlat(0, 0), minutes=[1.0], local_kmh=20.0)
     got = _metric(iso, road.crs)[0]
@@ -343,8 +278,8 @@ def test_local_straight_road_is_the_analytic_cone():
         shapely.union(shapely.Point(x0, y0).buffer(R, quad_segs=256), shapely.Point(x0 + D, y0))
     )
     assert cone.area == pytest.approx(area, rel=1e-4)  # the formula and the shape agree
-    ref = exact_local_reach(road, grid_lonlat(0, 0), 1.0, v=20.0 / 1.3 / 3.6)
-    assert iou(cone, ref) > 0.9995  # and the general reference is that shape
+    want = exact_local_reach(ref, road, grid_lonlat(0, 0), 1.0, v=20.0 / 1.3 / 3.6)
+    assert iou(cone, want) > 0.9995  # and the general reference is that shape
     assert iou(got, cone) >= 0.98
     assert got.area == pytest.approx(area, rel=0.02)
     assert got.covers(shapely.Point(x0 + D - 20.0, y0))  # almost to the tip
@@ -367,22 +302,22 @@ def test_local_streets_on_by_default_on_a_coarse_network(skeleton):
 
 
 @pytest.fixture(scope="module")
-def skeleton_local_ref(skeleton):
-    return {m: exact_local_reach(skeleton, SKELETON_ORIGIN, m) for m in (15, 30)}
+def skeleton_local_ref(skeleton, ref):
+    return {m: exact_local_reach(ref, skeleton, SKELETON_ORIGIN, m) for m in (15, 30)}
 
 
 @pytest.fixture(scope="module")
-def holed_local_ref(holed):
+def holed_local_ref(holed, ref):
     # 5,708 arcs: coarser circles (48 vertices)
-    return {m: exact_local_reach(holed, grid_lonlat(3, 3), m, n=48) for m in (3, 5, 8)}
+    return {m: exact_local_reach(ref, holed, grid_lonlat(3, 3), m, n=48) for m in (3, 5, 8)}
 
 
 @pytest.mark.parametrize("minutes", [15, 30])
 def test_local_matches_the_exact_reach_on_the_skeleton(skeleton, skeleton_local_ref, minutes):
     got = _metric(isochrones(skeleton, SKELETON_ORIGIN, minutes=[minutes]), skeleton.crs)[0]
-    ref = skeleton_local_ref[minutes]
-    assert iou(got, ref) >= 0.99
-    assert got.area == pytest.approx(ref.area, rel=0.01)
+    want = skeleton_local_ref[minutes]
+    assert iou(got, want) >= 0.99
+    assert got.area == pytest.approx(want.area, rel=0.01)
 
 
 @pytest.mark.parametrize("minutes", [15, 30])
@@ -390,9 +325,9 @@ def test_local_islands_on_the_skeleton_are_the_references(skeleton, skeleton_loc
     """One origin: one area, plus islands only around expressway junctions reached far out;
     parts over 0.1 km² counted (the grid drops specks)."""
     got = _metric(isochrones(skeleton, SKELETON_ORIGIN, minutes=[minutes]), skeleton.crs)[0]
-    ref = skeleton_local_ref[minutes]
+    want = skeleton_local_ref[minutes]
     parts = sorted(shapely.get_parts(got), key=lambda g: -g.area)
-    ref_parts = sorted(shapely.get_parts(ref), key=lambda g: -g.area)
+    ref_parts = sorted(shapely.get_parts(want), key=lambda g: -g.area)
     assert parts[0].area == pytest.approx(ref_parts[0].area, rel=0.01)
     assert sum(g.area > 1e5 for g in parts) == sum(g.area > 1e5 for g in ref_parts)
 
@@ -400,8 +335,8 @@ def test_local_islands_on_the_skeleton_are_the_references(skeleton, skeleton_loc
 @pytest.mark.parametrize("minutes", [3, 5, 8])
 def test_local_on_the_holed_grid_matches_the_exact_reach(holed, holed_local_ref, minutes):
     got = _metric(isochrones(holed, grid_lonlat(3, 3), minutes=[minutes], local_kmh=20.0), holed.crs)[0]  # fmt: skip
-    ref = holed_local_ref[minutes]
-    assert iou(got, ref) >= 0.99
+    want = holed_local_ref[minutes]
+    assert iou(got, want) >= 0.99
     assert got.is_valid
 
 
@@ -421,11 +356,11 @@ def test_local_road_free_disc_is_a_hole_then_filled(holed, holed_local_ref):
     assert not holed_local_ref[5].covers(centre)
 
 
-def test_local_two_far_origins_give_two_islands(holed):
+def test_local_two_far_origins_give_two_islands(holed, ref):
     a, b = grid_lonlat(2, 2), grid_lonlat(37, 37)
     two = _metric(isochrones(holed, [a, b], minutes=[1], local_kmh=20.0), holed.crs)[0]
     assert len(shapely.get_parts(two)) == 2
-    assert iou(two, exact_local_reach(holed, [a, b], 1)) >= 0.98
+    assert iou(two, exact_local_reach(ref, holed, [a, b], 1)) >= 0.98
 
 
 def test_local_thresholds_nested_on_the_skeleton(skeleton):
@@ -435,13 +370,13 @@ def test_local_thresholds_nested_on_the_skeleton(skeleton):
         assert small.difference(big).area < 1e-6 * small.area + 1e-3
 
 
-def test_local_off_is_the_access_rule_on_the_skeleton(skeleton):
+def test_local_off_is_the_access_rule_on_the_skeleton(skeleton, ref):
     off = isochrones(skeleton, SKELETON_ORIGIN, minutes=[15], local_kmh=0)
     assert off.attrs["local_kmh"] == 0.0
     got = _metric(off, skeleton.crs)[0]
-    ref = reference_isochrone(skeleton, SKELETON_ORIGIN, 15, 100.0)  # drive: 100 m access
-    assert iou(got, ref) >= 0.99
-    assert got.area == pytest.approx(ref.area, rel=0.01)
+    want = ref.isochrone(skeleton, SKELETON_ORIGIN, 15, 100.0)  # drive: 100 m access
+    assert iou(got, want) >= 0.99
+    assert got.area == pytest.approx(want.area, rel=0.01)
 
 
 def test_full_network_keeps_the_access_rule_by_default():
