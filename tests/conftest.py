@@ -7,8 +7,35 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from hypothesis import settings as hypothesis_settings
 
 from cztgeo.settings import Settings, default_data_dir
+
+# no example database: hypothesis would write .hypothesis/ into the working directory (tests
+# write only under tmp_path); failing examples are printed with the failure instead
+hypothesis_settings.register_profile("cztgeo", database=None)
+hypothesis_settings.load_profile("cztgeo")
+
+
+_HYPOTHESIS_HOME: list[Path] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis keeps other files too (a cache of constants, written while collecting): in a
+    temporary folder removed at the end of the session, not in the working directory."""
+    import tempfile
+
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    _HYPOTHESIS_HOME.append(Path(tempfile.mkdtemp(prefix="cztgeo-hypothesis-")))
+    set_hypothesis_home_dir(_HYPOTHESIS_HOME[-1])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    while _HYPOTHESIS_HOME:
+        shutil.rmtree(_HYPOTHESIS_HOME.pop(), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
