@@ -48,6 +48,10 @@ def test_counties_agree_with_shapely(gh):
         assert r["share_of_zone"] == pytest.approx(expected / z.area, rel=1e-6)
     # the overlaps add up to the whole sketch (counties tile the region)
     assert touched["overlap_area_m2"].sum() == pytest.approx(z.area, rel=1e-3)
+
+
+def test_result_in_the_input_crs_and_flagged_approximate(gh):
+    res = encroachment(load_boundaries("city"), gh, id_column="adcode", guard=False)
     assert res.crs.to_epsg() == 4326
     assert res["approximate"].all()
 
@@ -82,38 +86,54 @@ def test_gcj02_input_declared_as_such_gives_same_answer(gh):
     np.testing.assert_allclose(b["overlap_area_m2"], a["overlap_area_m2"], rtol=1e-6)
 
 
-def test_gcj_guard_flags_shifted_roads():
+@pytest.fixture(scope="module")
+def central_roads():
     roads = load_network().edges()
     mid = shapely.centroid(roads.geometry.values)
-    roads = roads[(shapely.get_x(mid) > 112.85) & (shapely.get_x(mid) < 113.2)
-                  & (shapely.get_y(mid) > 27.9) & (shapely.get_y(mid) < 28.3)]  # fmt: skip
-    ok = gcj_guard(roads)
-    assert not ok.suspect
-    shifted = roads.copy()
+    keep = ((shapely.get_x(mid) > 112.85) & (shapely.get_x(mid) < 113.2)
+            & (shapely.get_y(mid) > 27.9) & (shapely.get_y(mid) < 28.3))  # fmt: skip
+    return roads[keep].reset_index(drop=True)
+
+
+def _gcj_shifted(gdf):
+    shifted = gdf.copy()
     shifted.geometry = from_wgs84(shifted.geometry.values, "gcj02")
-    bad = gcj_guard(shifted)
+    return shifted
+
+
+def test_gcj_guard_passes_unshifted_roads(central_roads):
+    ok = gcj_guard(central_roads)
+    assert ok.checked and not ok.suspect
+    assert ok.median_m_as_is == pytest.approx(0.0, abs=1e-6)  # the roads are the reference
+
+
+def test_gcj_guard_flags_shifted_roads(central_roads):
+    bad = gcj_guard(_gcj_shifted(central_roads))
     assert bad.suspect
-    assert bad.median_m_if_gcj < 50 < bad.median_m_as_is
+    # removing the offset gives the reference roads back (exact inverse: under 1 mm)
+    assert bad.median_m_if_gcj == pytest.approx(0.0, abs=1e-3)
+    assert bad.median_m_as_is > 80.0  # the guard's documented minimum gain
     assert "--crs gcj02" in bad.message
+
+
+def test_encroachment_warns_on_gcj_shifted_input(central_roads):
     with pytest.warns(EncroachmentWarning, match="GCJ-02 offset"):
-        encroachment(shifted.reset_index(drop=True))
+        encroachment(_gcj_shifted(central_roads))
 
 
-def test_zones_near_slivers_and_outside(zoned):
+@pytest.fixture(scope="module")
+def zone_case(zoned):
+    """Five features around the synthetic two-zone layer, in UTM 49N: a point well inside the
+    core, a square straddling the zone line, a sliver on the outer edge, a point 150 m outside
+    and a polygon 5 km away; checked with a 300 m near band and outside rows."""
     core, mix = zoned.to_crs(METRIC_CRS).geometry
-    # a point well inside the core, a square straddling the zone line, a sliver touching the
-    # outer edge, a line 100 m outside the boundary, a polygon 5 km away
+    whole = shapely.union_all([core, mix])
     inner = core.representative_point()
-    boundary = core.intersection(mix)  # shared edge
-    on_line = boundary.interpolate(0.5, normalized=True)
+    on_line = core.intersection(mix).interpolate(0.5, normalized=True)  # the shared edge
     straddle = on_line.buffer(200, cap_style="square")
-    outer = shapely.union_all([core, mix]).exterior
-    edge_pt = outer.interpolate(0.3, normalized=True)
-    # tiny square mostly outside: overlap < 1 m²
-    centroid = shapely.union_all([core, mix]).centroid
-    dx, dy = edge_pt.x - centroid.x, edge_pt.y - centroid.y
-    n = np.hypot(dx, dy)
-    out_dir = np.array([dx / n, dy / n])
+    edge_pt = whole.exterior.interpolate(0.3, normalized=True)
+    dx, dy = edge_pt.x - whole.centroid.x, edge_pt.y - whole.centroid.y
+    out_dir = np.array([dx, dy]) / np.hypot(dx, dy)
     sliver = shapely.box(edge_pt.x - 0.3, edge_pt.y - 0.3, edge_pt.x + 0.3, edge_pt.y + 0.3)
     near_pt = shapely.Point(edge_pt.x + out_dir[0] * 150, edge_pt.y + out_dir[1] * 150)
     far = shapely.Point(edge_pt.x + out_dir[0] * 5000, edge_pt.y + out_dir[1] * 5000).buffer(50)
@@ -124,27 +144,67 @@ def test_zones_near_slivers_and_outside(zoned):
     )
     res = encroachment(feats, zoned, id_column="site", tolerance_m=300, include_outside=True,
                        guard=False)  # fmt: skip
-    by = {(r["site"], r["zone"]): r for _, r in res.iterrows()}
-    assert by[("in", "核心保护区")]["status"] == "inside"
-    assert by[("straddle", "核心保护区")]["status"] == "partly"
-    assert by[("straddle", "融合发展区")]["status"] == "partly"
-    total = (
-        by[("straddle", "核心保护区")]["overlap_area_m2"]
-        + by[("straddle", "融合发展区")]["overlap_area_m2"]
-    )
-    assert total == pytest.approx(straddle.area, rel=1e-6)
-    sliver_rows = res[res["site"] == "sliver"]
-    assert sliver_rows["status"].tolist() == ["sliver"]
-    assert 0 < sliver_rows["overlap_area_m2"].iloc[0] < 1.0
-    near = res[res["site"] == "near"].iloc[0]
-    assert near["status"] == "near"
-    assert near["distance_m"] == pytest.approx(
-        shapely.union_all([core, mix]).distance(near_pt), rel=1e-6
-    )
+    return {"res": res, "feats": feats.set_index("site").geometry, "core": core, "mix": mix}
+
+
+def test_zone_statuses(zone_case):
+    res = zone_case["res"]
+    got = {(r["site"], r["zone"]): r["status"] for _, r in res.iterrows() if r["site"] != "far"}
+    assert got[("in", "核心保护区")] == "inside"
+    assert got[("straddle", "核心保护区")] == "partly"
+    assert got[("straddle", "融合发展区")] == "partly"
+    assert res[res["site"] == "sliver"]["status"].tolist() == ["sliver"]
+    assert res[res["site"] == "near"]["status"].unique().tolist() == ["near"]
     assert res[res["site"] == "far"]["status"].tolist() == ["outside"]
-    assert res.crs.to_string() == METRIC_CRS  # results keep the input's CRS
-    s = summarize(res)
-    assert set(s["status"]) >= {"inside", "partly", "near", "outside"}
+
+
+@pytest.mark.parametrize(("zone", "key"), [("核心保护区", "core"), ("融合发展区", "mix")])
+def test_straddling_overlap_per_zone_agrees_with_shapely(zone_case, zone, key):
+    res = zone_case["res"]
+    row = res[(res["site"] == "straddle") & (res["zone"] == zone)].iloc[0]
+    expected = zone_case["feats"]["straddle"].intersection(zone_case[key]).area
+    assert row["overlap_area_m2"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_sliver_overlap_agrees_with_shapely(zone_case):
+    res = zone_case["res"]
+    row = res[res["site"] == "sliver"].iloc[0]
+    whole = shapely.union_all([zone_case["core"], zone_case["mix"]])
+    expected = zone_case["feats"]["sliver"].intersection(whole).area
+    assert 0 < expected < 1.0  # a sliver by construction (under the 1 m² default)
+    assert row["overlap_area_m2"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_near_distance_agrees_with_shapely(zone_case):
+    res = zone_case["res"]
+    near = res[res["site"] == "near"]
+    for _, r in near.iterrows():
+        key = "core" if r["zone"] == "核心保护区" else "mix"
+        assert r["distance_m"] == pytest.approx(
+            zone_case[key].distance(zone_case["feats"]["near"]), rel=1e-6
+        )
+
+
+def test_results_keep_the_input_crs(zone_case):
+    assert zone_case["res"].crs.to_string() == METRIC_CRS
+
+
+def test_summary_counts_and_sums_per_zone_and_status(zone_case):
+    res = zone_case["res"]
+    s = summarize(res).set_index(["zone", "status"])
+    grp = res.groupby(["zone", "status"], dropna=False)
+    want = grp.agg(n=("site", "size"), a=("overlap_area_m2", "sum"), l=("overlap_length_m", "sum"))
+    assert sorted(s.index, key=str) == sorted(want.index, key=str)
+    for key, w in want.iterrows():
+        assert s.loc[key, "features"] == w["n"]
+        assert s.loc[key, "overlap_area_m2"] == pytest.approx(w["a"], rel=1e-12)
+        assert s.loc[key, "overlap_length_m"] == pytest.approx(w["l"], rel=1e-12)
+
+
+def test_zones_option_checks_only_those_zones(zoned, zone_case):
+    feats = gpd.GeoDataFrame(
+        {"site": zone_case["feats"].index}, geometry=zone_case["feats"].values, crs=METRIC_CRS
+    )
     only_core = encroachment(feats, zoned, id_column="site", zones=["core"], guard=False)
     assert set(only_core["zone"]) == {"核心保护区"}
 
@@ -161,22 +221,30 @@ def _feats(**kw):
     return gpd.GeoDataFrame(base, crs=4326)
 
 
-def test_bad_inputs(gh):
-    with pytest.raises(CRSError, match="no CRS"):
-        encroachment(_feats().set_crs(None, allow_override=True), gh)
-    with pytest.raises(GeometryError, match="duplicate ids"):
-        encroachment(_feats(id=[1, 1]), gh)
-    with pytest.raises(GeometryError, match="missing ids"):
-        encroachment(_feats(id=[1, None]), gh)
-    with pytest.raises(GeometryError, match="null or empty"):
-        encroachment(_feats(geometry=[shapely.box(113, 28, 113.01, 28.01), None]), gh)
-    mixed = shapely.GeometryCollection([shapely.Point(113, 28), shapely.box(113, 28, 113.1, 28.1)])
-    with pytest.raises(GeometryError, match="geometry collections"):
-        encroachment(_feats(geometry=[mixed, shapely.Point(113, 28)]), gh)
-    with pytest.raises(InputError, match="tolerance_m must be >= 0"):
-        encroachment(_feats(), gh, tolerance_m=-1)
-    with pytest.raises(InputError, match="not in the green-heart layer"):
-        encroachment(_feats(), gh, zones=["核心保护区"])
+BAD_INPUTS = {
+    "no-crs": (lambda: _feats().set_crs(None, allow_override=True), {}, CRSError, "no CRS"),
+    "duplicate-ids": (lambda: _feats(id=[1, 1]), {}, GeometryError, "duplicate ids"),
+    "missing-ids": (lambda: _feats(id=[1, None]), {}, GeometryError, "missing ids"),
+    "null-geometry": (
+        lambda: _feats(geometry=[shapely.box(113, 28, 113.01, 28.01), None]), {},
+        GeometryError, "null or empty",
+    ),
+    "collection": (
+        lambda: _feats(geometry=[
+            shapely.GeometryCollection([shapely.Point(113, 28), shapely.box(113, 28, 113.1, 28.1)]),
+            shapely.Point(113, 28),
+        ]), {}, GeometryError, "geometry collections",
+    ),
+    "negative-tolerance": (_feats, {"tolerance_m": -1}, InputError, "tolerance_m must be >= 0"),
+    "unknown-zone": (_feats, {"zones": ["核心保护区"]}, InputError, "not in the green-heart layer"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_inputs(gh, case):
+    make, kwargs, error, msg = BAD_INPUTS[case]
+    with pytest.raises(error, match=msg):
+        encroachment(make(), gh, **kwargs)
 
 
 def test_bowtie_repaired_and_listed(gh):
@@ -193,52 +261,73 @@ def test_mixed_points_lines_polygons(gh):
     assert set(res["geom_type"]) == {"point", "line", "polygon"}
 
 
-def test_cli_exit_codes_and_outputs(tmp_path, capsys, gh):
+@pytest.fixture(scope="module")
+def cli_inputs(tmp_path_factory, gh):
+    """sites.gpkg: one site inside the sketch (with a script tag as its name), one far away;
+    clean.geojson: the far one alone; a truncated GeoPackage; a lon/lat CSV."""
+    d = tmp_path_factory.mktemp("enc_cli")
     inside = gh.geometry.iloc[0].representative_point().buffer(0.002)
     far = shapely.box(112.0, 27.0, 112.01, 27.01)
     gpd.GeoDataFrame({"id": [1, 2], "name": ["<script>alert(1)</script>", "b"]},
-                     geometry=[inside, far], crs=4326).to_file(tmp_path / "sites.gpkg")  # fmt: skip
-    gpd.GeoDataFrame({"id": [2]}, geometry=[far], crs=4326).to_file(tmp_path / "clean.geojson")
+                     geometry=[inside, far], crs=4326).to_file(d / "sites.gpkg")  # fmt: skip
+    gpd.GeoDataFrame({"id": [2]}, geometry=[far], crs=4326).to_file(d / "clean.geojson")
+    (d / "cut.gpkg").write_bytes((d / "sites.gpkg").read_bytes()[:3000])
+    (d / "pts.csv").write_text("id,lon,lat\n1,113.02,27.97\n")
+    return d
+
+
+def test_cli_encroaching_input_exits_1_and_writes_the_report(cli_inputs, tmp_path, capsys):
     out = tmp_path / "out"
-    assert (
-        main(
-            [
-                "encroachment",
-                str(tmp_path / "sites.gpkg"),
-                "--out",
-                str(out),
-                "--map",
-                str(tmp_path / "enc.html"),
-            ]
-        )
-        == 1
-    )
+    assert main(["encroachment", str(cli_inputs / "sites.gpkg"), "--out", str(out)]) == 1
     stdout = capsys.readouterr().out
     assert "1 of 2 features encroach" in stdout and "APPROXIMATE" in stdout
-    for name in ("overlaps.gpkg", "overlaps.geojson", "summary.csv", "report.md", "report.html"):
-        assert (out / name).exists(), name
+    names = {"overlaps.gpkg", "overlaps.geojson", "summary.csv", "report.md", "report.html"}
+    assert names <= {p.name for p in out.iterdir()}
     assert "APPROXIMATE SKETCH" in (out / "report.md").read_text()
+
+
+def test_cli_report_and_map_escape_names_from_the_data(cli_inputs, tmp_path):
+    out = tmp_path / "out"
+    argv = ["encroachment", str(cli_inputs / "sites.gpkg"), "--out", str(out), "--map",
+            str(tmp_path / "enc.html")]  # fmt: skip
+    assert main(argv) == 1
     assert "<script>" not in (out / "report.html").read_text()
     page = (tmp_path / "enc.html").read_text()
     assert "encroachment findings" in page and "<script>alert(1)" not in page
-    assert (
-        main(["encroachment", str(tmp_path / "clean.geojson"), "--out", str(tmp_path / "o2")]) == 0
-    )
-    # fail-on a zone the unzoned sketch does not have: refused loudly (issue #10), not passed
-    capsys.readouterr()
-    assert main(["encroachment", str(tmp_path / "sites.gpkg"), "--out", str(tmp_path / "o3"),
-                 "--fail-on", "核心保护区"]) == 2  # fmt: skip
+
+
+def test_cli_clean_input_exits_0(cli_inputs, tmp_path):
+    assert main(["encroachment", str(cli_inputs / "clean.geojson"), "--out", str(tmp_path / "o")]) == 0  # fmt: skip
+
+
+def test_cli_zone_gate_on_the_unzoned_sketch_is_refused(cli_inputs, tmp_path, capsys):
+    # refused loudly (issue #10): a gate on a zone the sketch does not have would always pass
+    argv = ["encroachment", str(cli_inputs / "sites.gpkg"), "--out", str(tmp_path / "o"),
+            "--fail-on", "核心保护区"]  # fmt: skip
+    assert main(argv) == 2
     assert "has no zones" in capsys.readouterr().err
-    assert not (tmp_path / "o3").exists()
-    # bad input: exit 2, one line, nothing written
-    (tmp_path / "cut.gpkg").write_bytes((tmp_path / "sites.gpkg").read_bytes()[:3000])
-    assert main(["encroachment", str(tmp_path / "cut.gpkg"), "--out", str(tmp_path / "o4")]) == 2
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_truncated_file_is_bad_input(cli_inputs, tmp_path, capsys):
+    assert main(["encroachment", str(cli_inputs / "cut.gpkg"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "cannot read it" in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "o4").exists()
-    (tmp_path / "pts.csv").write_text("id,lon,lat\n1,113.02,27.97\n")
-    assert main(["encroachment", str(tmp_path / "pts.csv"), "--out", str(tmp_path / "o5")]) == 2
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_csv_without_crs_is_bad_input(cli_inputs, tmp_path, capsys):
+    assert main(["encroachment", str(cli_inputs / "pts.csv"), "--out", str(tmp_path / "o")]) == 2
     assert "has no CRS" in capsys.readouterr().err
-    assert main(
-        ["encroachment", str(tmp_path / "pts.csv"), "--crs", "gcj02", "--out", str(tmp_path / "o5")]
-    ) in (0, 1)
+
+
+def test_cli_csv_declared_gcj02_is_converted_then_checked(cli_inputs, tmp_path, capsys, gh):
+    from cztgeo.crs import gcj02_to_wgs84
+
+    lon, lat = gcj02_to_wgs84(113.02, 27.97)
+    inside = gh.geometry.iloc[0].contains(shapely.Point(float(lon), float(lat)))
+    assert inside  # the point lies well inside the sketch (about 8 km from its edge)
+    argv = ["encroachment", str(cli_inputs / "pts.csv"), "--crs", "gcj02", "--out",
+            str(tmp_path / "o")]  # fmt: skip
+    assert main(argv) == 1
+    assert "1 of 1 features encroach" in capsys.readouterr().out

@@ -112,10 +112,14 @@ def _gtfs(folder: Path, *, times: list[str], stop_ids: tuple[str, str] = ("a", "
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory, data_dir):
     """A workspace of hostile files, plus earlier outputs (rep/) that must survive."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CZTGEO_DATA_DIR", str(data_dir))
+        yield _workspace(tmp_path_factory.mktemp("ws"), data_dir)
+
+
+def _workspace(w: Path, data_dir: Path) -> Path:
     import warnings
 
-    os.environ.setdefault("CZTGEO_DATA_DIR", str(data_dir))
-    w = tmp_path_factory.mktemp("ws")
     gh = cztgeo.load_green_heart()
     inside = gh.geometry.iloc[0].representative_point().buffer(0.002)
     far = shapely.box(112.0, 27.0, 112.01, 27.01)
@@ -293,18 +297,26 @@ def _py(*argv, env=None, timeout=60):
     )  # fmt: skip
 
 
-def test_real_process_exit_codes(ws, tmp_path):
+def test_real_process_usage_error_is_exit_2_one_line(tmp_path):
+    env = {"CZTGEO_CACHE_DIR": str(tmp_path / "cache")}
+    res = _py("isochrones", "--origin", "112.97,28.19", "--max-snap-m", "nan", "-o",
+              str(tmp_path / "x.gpkg"), env=env)  # fmt: skip
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_real_process_zone_gate_on_the_sketch_is_exit_2(ws, tmp_path):
+    # the unzoned sketch fails a zone gate loudly instead of passing it
     env = {"CZTGEO_CACHE_DIR": str(tmp_path / "cache")}
     before = tree_hash(ws)
-    # a usage error: one line, exit 2
-    res = _py(
-        "isochrones", "--origin", "112.97,28.19", "--max-snap-m", "nan", "-o", "x.gpkg", env=env
-    )
-    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
-    # the unzoned sketch fails a zone gate loudly instead of passing it
     res = _py("encroachment", str(ws / "sites.gpkg"), "--out", str(ws / "rep"), "--fail-on", "核心保护区", env=env)  # fmt: skip
     assert res.returncode == 2 and "has no zones" in res.stderr
-    # a crash is 3 (never 0 "clean" nor 1 "encroaches"): make pandas fail inside the run
+    assert tree_hash(ws) == before
+
+
+def test_real_process_crash_is_exit_3(ws, tmp_path):
+    """A crash is 3, never 0 "clean" nor 1 "encroaches": pandas made to fail inside the run."""
     boom = tmp_path / "boom"
     boom.mkdir()
     (boom / "sitecustomize.py").write_text(
@@ -312,8 +324,9 @@ def test_real_process_exit_codes(ws, tmp_path):
         "def _boom(*a, **k):\n    raise ZeroDivisionError('injected')\n"
         "geopandas.GeoDataFrame.sort_values = _boom\n"
     )
-    res = _py("encroachment", str(ws / "sites.gpkg"), "--out", str(tmp_path / "o"),
-              env={**env, "PYTHONPATH": f"{boom}{os.pathsep}{SRC}"})  # fmt: skip
+    env = {"CZTGEO_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": f"{boom}{os.pathsep}{SRC}"}
+    before = tree_hash(ws)
+    res = _py("encroachment", str(ws / "sites.gpkg"), "--out", str(tmp_path / "o"), env=env)
     assert res.returncode == 3, res.stderr
     assert "internal error" in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
@@ -341,37 +354,65 @@ def test_download_timeout_on_silent_server(tmp_path):
     assert res.returncode == 2, res.stderr
     assert "timed out" in res.stderr.lower() or "timeout" in res.stderr.lower()
     assert len(res.stderr.strip().splitlines()) == 1
-    assert not list((tmp_path / "dl").glob("*")) if (tmp_path / "dl").exists() else True
+    assert list((tmp_path / "dl").glob("*")) == []  # nothing left (an absent folder globs empty)
 
 
 # ---------------------------------------------------------------------- data is data
 
 
-def test_hostile_ids_escaped_in_report_csv_and_map(ws, tmp_path, capsys):
+EVIL_IDS = ["=cmd|' /C calc'!A0", "a\nb|c", "<script>alert(1)</script>", PWN, "+1", "@x"]
+
+
+@pytest.fixture(scope="module")
+def evil_run(ws, tmp_path_factory):
+    """An encroachment report and map of sites whose ids are formulas, markup and newlines."""
+    d = tmp_path_factory.mktemp("evil")
     gh = cztgeo.load_green_heart()
     inside = gh.geometry.iloc[0].representative_point()
-    ids = ["=cmd|' /C calc'!A0", "a\nb|c", "<script>alert(1)</script>", PWN, "+1", "@x"]
-    geoms = [inside.buffer(0.001 * (k + 1)) for k in range(len(ids))]
-    sites = gpd.GeoDataFrame({"site": ids, "name": ids}, geometry=geoms, crs=4326)
-    sites.to_file(tmp_path / "evil.gpkg")
-    out = tmp_path / "rep"
-    code = main(["encroachment", str(tmp_path / "evil.gpkg"), "--id-column", "site", "--out",
+    geoms = [inside.buffer(0.001 * (k + 1)) for k in range(len(EVIL_IDS))]
+    sites = gpd.GeoDataFrame({"site": EVIL_IDS, "name": EVIL_IDS}, geometry=geoms, crs=4326)
+    sites.to_file(d / "evil.gpkg")
+    out = d / "rep"
+    code = main(["encroachment", str(d / "evil.gpkg"), "--id-column", "site", "--out",
                  str(out), "--map", str(out / "map.html")])  # fmt: skip
+    return code, out, sites
+
+
+def test_hostile_ids_still_encroach(evil_run):
+    code, _, _ = evil_run
     assert code == 1
+
+
+def test_hostile_ids_escaped_in_report_md(evil_run):
+    _, out, _ = evil_run
     md = (out / "report.md").read_text()
     assert "<script>" not in md and "</script>" not in md
     rows = [ln for ln in md.splitlines() if ln.startswith("| ") and ln.endswith("% |")]
-    assert len(rows) == len(ids)  # no id broke a table row
+    assert len(rows) == len(EVIL_IDS)  # no id broke a table row
     assert all(ln.count(" | ") == 5 for ln in rows)
+
+
+def test_hostile_ids_inert_in_the_map(evil_run):
+    _, out, _ = evil_run
     page = (out / "map.html").read_text()
     assert PWN not in page and "<script>alert(1)" not in page
+
+
+def test_hostile_run_has_a_manifest(evil_run):
+    _, out, _ = evil_run
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["command"] == "encroachment" and "report.md" in manifest["files"]
-    # CSV cells from data cannot run as formulas
-    df = pd.DataFrame({"id": ids, "n": [1, -2, 3, 4, 5, 6]})
+
+
+def test_csv_safe_neutralises_formulas_and_keeps_numbers():
+    df = pd.DataFrame({"id": EVIL_IDS, "n": [1, -2, 3, 4, 5, 6]})
     safe = csv_safe(df)
     assert all(not str(v).startswith(("=", "+", "-", "@")) for v in safe["id"])
     assert list(safe["n"]) == [1, -2, 3, 4, 5, 6]  # numbers untouched
+
+
+def test_written_csv_cells_cannot_run_as_formulas(evil_run, tmp_path):
+    _, _, sites = evil_run
     write_vector(sites, tmp_path / "evil.csv")
     text = (tmp_path / "evil.csv").read_text()
     assert "\n=cmd" not in text and ",=cmd" not in text and "'=cmd" in text
@@ -469,6 +510,12 @@ def test_gtfs_zip_bomb_refused_by_size(tmp_path, monkeypatch):
     monkeypatch.setattr(rail, "GTFS_MAX_BYTES", 1_000_000)
     with pytest.raises(errors.LimitError, match="unpacks to"):
         read_gtfs(tmp_path / "g.zip")
+
+
+def test_gtfs_refused_beyond_the_row_limit(tmp_path, monkeypatch):
+    from cztgeo import rail
+
+    feed = _gtfs(tmp_path / "g", times=["08:00:00", "08:20:00"])
     monkeypatch.setattr(rail, "GTFS_MAX_ROWS", 0)
     with pytest.raises(errors.LimitError, match="rows"):
         read_gtfs(feed)
@@ -481,9 +528,17 @@ def test_gtfs_good_feed_still_reads(tmp_path):
 
 def test_mbtiles_without_bounds_uses_tile_extent(tmp_path):
     info = maps._mbtiles(_mbtiles(tmp_path / "nb.mbtiles", {"format": "jpg"}))
-    w, s, e, n = info["bounds"]
-    assert 112.9 < w < e < 113.1 and 28.0 < s < n < 28.3  # the z12 tile, not the world
-    assert info["tiles"] and next(iter(info["tiles"].values())).startswith("data:image/jpeg")
+    # the one z12 tile x=3333, y=1714 (XYZ), by the slippy-map formulas
+    n = 2.0**12
+    lon = [3333 / n * 360 - 180, 3334 / n * 360 - 180]
+    lat = [np.degrees(np.arctan(np.sinh(np.pi * (1 - 2 * y / n)))) for y in (1715, 1714)]
+    np.testing.assert_allclose(info["bounds"], [lon[0], lat[0], lon[1], lat[1]], atol=1e-9)
+
+
+def test_mbtiles_tiles_inlined_with_their_format(tmp_path):
+    info = maps._mbtiles(_mbtiles(tmp_path / "nb.mbtiles", {"format": "jpg"}))
+    assert len(info["tiles"]) == 1
+    assert next(iter(info["tiles"].values())).startswith("data:image/jpeg")
 
 
 def test_gcj_guard_states_what_it_could_not_check():
@@ -493,17 +548,17 @@ def test_gcj_guard_states_what_it_could_not_check():
 
 
 def test_bad_fetched_cache_does_not_break_later_runs(tmp_path, capsys, ws):
+    """A corrupt fetched czt_drive.cztnet (the default network of validate and commute-circle
+    when present) is ignored with a warning: the run uses the embedded skeleton."""
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "czt_drive.cztnet").write_bytes((ws / "negative_times.cztnet").read_bytes())
-    code = main(["--cache-dir", str(cache), "isochrones", "--origin", "112.9709,28.1986",
-                 "--minutes", "5", "-o", str(tmp_path / "i.gpkg")])  # fmt: skip
-    assert code == 0
-    from cztgeo.network import default_network
-
-    with pytest.warns(cztgeo.errors.NetworkWarning, match="ignoring the fetched cache"):
-        net, which = default_network(settings=cztgeo.Settings(cache_dir=cache, offline=True))
-    assert which == "embedded coarse skeleton" and net.coarse
+    code = main(["--cache-dir", str(cache), "validate", "-o", str(tmp_path / "v.csv")])
+    out, err = capsys.readouterr()
+    assert "ignoring the fetched cache" in err
+    assert "[embedded coarse skeleton]" in out
+    failed = (pd.read_csv(tmp_path / "v.csv")["status"] == "fail").any()
+    assert code == (1 if failed else 0)
 
 
 def test_osm_cache_rebuilt_when_invalid(tmp_path, yuelu_osm, settings):

@@ -45,6 +45,9 @@ def test_max_minutes_limit():
     t = travel_times(GRID, grid_lonlat(0, 0), max_minutes=1.05)  # 63 s: 6 edges
     reached = np.isfinite(t)
     assert reached.sum() == ((II + JJ).ravel() <= 6).sum()
+
+
+def test_max_minutes_must_be_positive():
     with pytest.raises(InputError, match="max_minutes must be a positive number"):
         travel_times(GRID, grid_lonlat(0, 0), max_minutes=0)
 
@@ -53,18 +56,28 @@ def test_snap_refused_beyond_limit():
     far = grid_lonlat(10, 40)  # 2 km north of the grid
     with pytest.raises(SnapError, match=r"1 point\(s\) farther than 1000 m"):
         travel_times(GRID, far)
-    t = travel_times(GRID, far, max_snap_m=3000)
-    assert np.isfinite(t).all()
 
 
-def test_bad_points():
-    with pytest.raises(InputError, match="not lon/lat"):
-        travel_times(GRID, (500000.0, 3100000.0))
-    with pytest.raises(InputError, match="NaN"):
-        travel_times(GRID, (np.nan, 28.0))
-    pts = gpd.GeoDataFrame(geometry=[shapely.Point(grid_lonlat(0, 0))])
-    with pytest.raises(InputError, match="no CRS"):
-        travel_times(GRID, pts)
+def test_snap_limit_raised():
+    # 2 km north of node (10, 20): 2,000 m at 4.5 km/h, then the grid from that node
+    t = travel_times(GRID, grid_lonlat(10, 40), max_snap_m=3000) * 60
+    walk = 2000.0 / (4.5 / 3.6)
+    expected = walk + (np.abs(II - 10) + np.abs(JJ - 20)).ravel() * 10.0
+    np.testing.assert_allclose(t, expected, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("points", "msg"),
+    [
+        ((500000.0, 3100000.0), "not lon/lat"),
+        ((np.nan, 28.0), "NaN"),
+        (gpd.GeoDataFrame(geometry=[shapely.Point(grid_lonlat(0, 0))]), "no CRS"),
+    ],
+    ids=["metres", "nan", "no-crs"],
+)
+def test_bad_points(points, msg):
+    with pytest.raises(InputError, match=msg):
+        travel_times(GRID, points)
 
 
 def test_geodataframe_origins_any_crs():
@@ -85,6 +98,31 @@ def test_matrix_matches_networkx_on_real_osm(yuelu_osm, tmp_path):
         ref = nx.single_source_dijkstra_path_length(G, a, weight="travel_time")
         for j, b in enumerate(nodes):
             assert m.iloc[i, j] * 60 == pytest.approx(ref.get(b, np.inf), abs=1e-6)
+
+
+def test_matrix_between_street_points_matches_the_reference_on_real_osm(yuelu_osm, tmp_path, ref):
+    """Points off the streets: access walk, partial arcs at both ends, one-way arcs."""
+    from cztgeo.settings import Settings
+
+    net = load_network(yuelu_osm, mode="drive", settings=Settings(cache_dir=tmp_path))
+    pts = [(112.9428, 28.1832), (112.9462, 28.1851), (112.9481, 28.1869), (112.9449, 28.1874)]
+    m = travel_time_matrix(net, pts)
+    for i, a in enumerate(pts):
+        for j, b in enumerate(pts):
+            assert m.iloc[i, j] == pytest.approx(ref.minutes(net, a, b), rel=1e-9, abs=1e-9)
+
+
+def test_matrix_matches_the_reference_on_the_skeleton(ref):
+    """The embedded skeleton between the three commute-circle centres (20 km/h to the road)."""
+    from cztgeo.circle import DEFAULT_CENTRES
+
+    net = load_network()
+    pts = [(c.lon, c.lat) for c in DEFAULT_CENTRES]
+    m = travel_time_matrix(net, pts, access_kmh=20.0, max_snap_m=3000.0)
+    for i, a in enumerate(pts):
+        for j, b in enumerate(pts):
+            want = ref.minutes(net, a, b, access_kmh=20.0)
+            assert m.iloc[i, j] == pytest.approx(want, rel=1e-9, abs=1e-9)
 
 
 def test_matrix_straight_line_option():

@@ -25,26 +25,45 @@ def table():
     return validate()
 
 
-def test_offpeak_best_door_to_door_times_within_the_targets(offpeak):
-    best = offpeak.matrix("best")
-    assert 40.0 <= best.loc["长沙", "株洲"] <= 60.0
-    assert 40.0 <= best.loc["长沙", "湘潭"] <= 60.0
-    assert 25.0 <= best.loc["株洲", "湘潭"] <= 40.0
-    # public transport alone (metro + intercity + walk)
-    assert 45.0 <= offpeak.matrix("transit").loc["长沙", "株洲"] <= 75.0
+# Issue #9's acceptance targets (ranges are the requirement itself: published travel facts
+# with their spread). The exact figures are locked by test_golden.py, and the drive times are
+# checked against an independent NetworkX computation in test_circle.py.
+TARGETS = [
+    ("best", "长沙", "株洲", 40.0, 60.0),
+    ("best", "长沙", "湘潭", 40.0, 60.0),
+    ("best", "株洲", "湘潭", 25.0, 40.0),
+    ("transit", "长沙", "株洲", 45.0, 75.0),  # public transport alone (metro + intercity + walk)
+]
+
+
+@pytest.mark.parametrize(("mode", "a", "b", "lo", "hi"), TARGETS)
+def test_offpeak_door_to_door_times_within_the_issue_9_targets(offpeak, mode, a, b, lo, hi):
+    assert lo <= offpeak.matrix(mode).loc[a, b] <= hi
 
 
 def test_every_pair_has_a_breakdown_per_chain(offpeak):
     j = offpeak.journeys
     assert set(j["chain"]) == {"drive", "transit", "taxi+transit"}
     assert len(j) == 3 * 6
+
+
+def test_breakdowns_add_up_to_the_totals(offpeak):
+    j = offpeak.journeys
     parts = j[["access_min", "wait_min", "in_vehicle_min", "transfer_min", "egress_min"]]
     np.testing.assert_allclose(parts.sum(axis=1), j["total_min"], atol=1e-6)
-    # the fastest chain of each pair is the 'best' time
+
+
+def test_the_fastest_chain_is_the_best_time(offpeak):
+    j = offpeak.journeys
     fast = j[j["fastest"]].set_index(["from", "to"])["total_min"]
     best = offpeak.times[offpeak.times["mode"] == "best"].set_index(["from", "to"])["minutes"]
+    assert len(fast) == 6
     for key, v in fast.items():
-        assert best.loc[key] == pytest.approx(v)
+        assert best.loc[key] == pytest.approx(v, rel=1e-12)
+
+
+def test_changsha_zhuzhou_by_transit_takes_the_metro_and_the_intercity(offpeak):
+    j = offpeak.journeys
     tr = j[(j["chain"] == "transit") & (j["from"] == "长沙") & (j["to"] == "株洲")].iloc[0]
     assert "长株潭城际" in tr["lines"] and "地铁" in tr["lines"]
 
@@ -55,14 +74,14 @@ def test_peak_is_slower_than_offpeak(offpeak):
         assert peak.matrix("drive").loc[a, b] > offpeak.matrix("drive").loc[a, b]
 
 
-def test_corridors_between_the_cities_run_at_corridor_speeds():
+def test_corridors_through_the_green_heart_run_at_corridor_speeds():
+    import shapely
+
     from cztgeo.greenheart import load_green_heart
 
     net = load_skeleton()
     kmh = net.length_m / net.time_s * 3.6
     gh = load_green_heart().union_all()
-    import shapely
-
     mid = shapely.points(
         (net.lon[net.tail] + net.lon[net.head]) / 2, (net.lat[net.tail] + net.lat[net.head]) / 2
     )
@@ -72,9 +91,18 @@ def test_corridors_between_the_cities_run_at_corridor_speeds():
     # most road km through the green heart run faster than the urban arterial speed
     urban_kmh = dict(SKELETON_CLASSES)["urban arterial (inferred, assumed 40 km/h)"]
     assert km_in[kmh[inside] > urban_kmh].sum() / km_in.sum() > 0.8
-    # and the central Changsha grid stays at urban speeds
+
+
+def test_central_changsha_stays_at_urban_speeds():
+    """Every arc within about 2 km of 五一广场 runs at an urban class's speed."""
+    net = load_skeleton()
+    kmh = net.length_m / net.time_s * 3.6
     near = (np.abs(net.lon[net.tail] - 112.98) < 0.02) & (np.abs(net.lat[net.tail] - 28.2) < 0.02)
-    assert np.median(kmh[near]) <= 60.0
+    urban = {v for k, v in SKELETON_CLASSES if k.startswith("urban")}  # 40 and 60 km/h
+    assert near.sum() >= 10
+    np.testing.assert_allclose(
+        [min(urban, key=lambda u: abs(u - v)) for v in kmh[near]], kmh[near], rtol=1e-9
+    )
 
 
 def test_validation_statuses_follow_the_tolerances(table):
