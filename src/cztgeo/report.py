@@ -327,10 +327,15 @@ def write_encroachment(
     facts = {
         "boundary": _source(green_heart),
         "features checked": f"{features_checked:,}",
-        "encroaching features": f"{n_bad:,}"
-        + (f" (zones {', '.join(fail_on)})" if fail_on else ""),
+        "encroaching features": f"{n_bad:,}",
     }
-    md = _report_md(input_name, warn, facts, summary, top, idc, list(notes), worst)
+    gate = ", zones " + ", ".join(fail_on) if fail_on else ""
+    md_facts = [
+        f"- boundary: {_md(facts['boundary'])}",
+        f"- features checked: {facts['features checked']}",
+        f"- encroaching (inside/partly{_md(gate)}): {n_bad:,} features",
+    ]
+    md = _report_md(input_name, warn, md_facts, summary, top, idc, list(notes), worst)
     with atomic_path(folder / "report.md") as tmp:
         tmp.write_text(md, encoding="utf-8")
     paths.append(folder / "report.md")
@@ -342,11 +347,11 @@ def write_encroachment(
 
 
 def _report_md(
-    input_name: str, warn: str, facts: dict[str, str], summary: pd.DataFrame,
+    input_name: str, warn: str, facts: list[str], summary: pd.DataFrame,
     top: pd.DataFrame, idc: str, notes: list[str], worst: int,
 ) -> str:  # fmt: skip
     lines = [f"# Green-heart encroachment check: {_md(input_name)}", "", warn, ""]
-    lines += [f"- {k}: {_md(v)}" for k, v in facts.items()]
+    lines += facts
     lines += [
         "",
         "## Totals per zone",
