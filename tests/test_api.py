@@ -61,3 +61,15 @@ def test_plan_option_selects_the_plan_version(tmp_path, capsys):
 def test_user_facing_types_are_exported():
     for name in ("Network", "Layer", "CommuteCircle", "Settings", "TransitNetwork"):
         assert name in cztgeo.__all__ and hasattr(cztgeo, name)
+
+
+def test_declared_gcj02_input_is_not_told_to_declare_gcj02(tmp_path, capsys):
+    # two sites drawn on Amap (GCJ-02), declared as such: converted, and the guard that looks
+    # for undeclared offsets stays quiet
+    (tmp_path / "s.csv").write_text("id,lon,lat\n1,113.04,27.99\n2,112.98,28.2\n")
+    code = main(
+        ["encroachment", str(tmp_path / "s.csv"), "--crs", "gcj02", "--out", str(tmp_path / "o")]
+    )
+    err = capsys.readouterr().err
+    assert code == 1  # site 1 lies inside the green-heart sketch
+    assert "gcj02" not in err.lower()

@@ -162,6 +162,14 @@ def _check_map_path(path: str, basemap: str | None, *, offline: bool = False) ->
         raise InputError(f"cannot tell the map format from {path!r}: use {', '.join(MAP_SUFFIXES)}")
 
 
+def _declared_offset(crs: str | None) -> bool:
+    """True when the user declared GCJ-02/BD-09: the data were converted, and the guard
+    (which looks for undeclared GCJ-02 offsets) has nothing to find."""
+    from .crs import normalize_crs
+
+    return crs is not None and isinstance(normalize_crs(crs), str)
+
+
 def _write_map(
     layers: Sequence[Layer], path: Path, *, basemap: str | None, note: str, title: str
 ) -> None:
@@ -410,7 +418,7 @@ def encroachment(file: str, out: str, crs: str | None, id_column: str | None, zo
             warnings.simplefilter("always", CztgeoWarning)
             result = compute(
                 features, gh, id_column=id_column, zones=list(zones) or None,
-                tolerance_m=tolerance_m, min_area_m2=min_area_m2,
+                tolerance_m=tolerance_m, min_area_m2=min_area_m2, guard=not _declared_offset(crs),
                 reference=read_vector(reference) if reference else None,
             )  # fmt: skip
         notes = [_one_line(w.message) for w in caught]
