@@ -52,8 +52,7 @@ def test_circle_map_layers_and_framing(circle_page):
     assert "Basemap:" in page and "offline reference map" in page
     assert "长株潭半小时交通圈" in page
     # the view: the core triangle (three centres and the green heart), not the 19 units
-    (fit,) = re.findall(r"fitBounds\(\s*\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", page)
-    s, w, n, e = (float(v) for v in fit)
+    (s, w), (n, e) = json.loads(re.search(r"var view=(\[\[.*?\]\]);", page).group(1))
     view = shapely.box(w, s, e, n)
     gh = cztgeo.load_green_heart()
     core = shapely.union_all([*shapely.points([(c.lon, c.lat) for c in DEFAULT_CENTRES]), gh.geometry.iloc[0]])  # fmt: skip

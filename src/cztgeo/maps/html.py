@@ -202,6 +202,7 @@ keyboard:false,icon:icon('czt-label','<span>'+a[2]+'</span>')}).addTo(g);});})()
 
 _SETUP_JS = """{% macro script(this, kwargs) %}
 (function(){var map={{ this._parent.get_name() }};window.cztgeoMap=map;
+var view={{ this.view }};if(view){map.fitBounds(view,{padding:[8,8]});}else{map.setView([0,0],1);}
 var panes={{ this.panes }};Object.keys(panes).forEach(function(k){
 map.createPane(k).style.zIndex=panes[k];});
 function box(pos,cls,h,id){var C=L.Control.extend({options:{position:pos},onAdd:function(){
@@ -272,6 +273,18 @@ def _bounds_of(layers: Sequence[Layer]) -> Bounds | None:
         return None
     a = np.array(boxes)
     return float(a[:, 0].min()), float(a[:, 1].min()), float(a[:, 2].max()), float(a[:, 3].max())
+
+
+def _view(box: Bounds | None, shift: bool) -> list[list[float]] | None:
+    """The initial view as Leaflet's ``[[S, W], [N, E]]`` (in GCJ-02 on such basemaps). It is
+    set first thing: a grid layer added to a map without a view stalls the page's load."""
+    if box is None:
+        return None
+    w, s, e, n = (float(v) for v in box)
+    if shift:
+        sw, ne = (from_wgs84(shapely.Point(x, y), "gcj02") for x, y in ((w, s), (e, n)))
+        w, s, e, n = float(sw.x), float(sw.y), float(ne.x), float(ne.y)
+    return [[s, w], [n, e]]
 
 
 def _add_basemap(m: folium.Map, base: Basemap, simplify_m: float, decimals: int) -> object | None:
@@ -374,7 +387,7 @@ def build_map(
     head = f"{text(title)}" + (f"<div class='czt-sub'>{text(subtitle)}</div>" if subtitle else "")
     attributions = [html.escape(a) for a in dict.fromkeys([base.attribution, *attribution]) if a]
     m.add_child(_element(_SETUP_JS, panes=js(PANES), title=js(head if title else ""),  # type: ignore[no-untyped-call]
-                         north=js(_NORTH_SVG), caption=js(f"<b>Basemap:</b> {text(base.label)}"),
+                         view=js(_view(bounds or _bounds_of(wrapped), shift)), north=js(_NORTH_SVG), caption=js(f"<b>Basemap:</b> {text(base.label)}"),
                          attributions=js(attributions)))  # fmt: skip
     legend: list[tuple[str, str]] = []
     base_group = _add_basemap(m, base, simplify_m, decimals)
@@ -395,13 +408,6 @@ def build_map(
     folium.LayerControl(collapsed=False).add_to(m)
     items = ",".join(f"[{g},{js(h)}]" for g, h in legend if re.fullmatch(r"[A-Za-z_]\w*", g))
     m.add_child(_element(_LEGEND_JS, items=items, note=js(text(note) if note else "")))  # type: ignore[no-untyped-call]
-    box = bounds or _bounds_of(wrapped)
-    if box is not None:
-        w, s, e, n = (float(v) for v in box)
-        if shift:
-            sw, ne = (from_wgs84(shapely.Point(x, y), "gcj02") for x, y in ((w, s), (e, n)))
-            w, s, e, n = float(sw.x), float(sw.y), float(ne.x), float(ne.y)
-        m.fit_bounds([[float(s), float(w)], [float(n), float(e)]], padding=(8, 8))
     return m
 
 
