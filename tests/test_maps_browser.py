@@ -16,19 +16,20 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from maps_data import circle_inputs
 from PIL import Image
 
 import cztgeo
 from cztgeo import maps
 from cztgeo.circle import DEFAULT_CENTRES
+from maps_data import circle_inputs
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium; .ci/run does)"
 )
 sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright (a dev dependency) is missing: pip install -e '.[dev]'"
+    "playwright.sync_api",
+    reason="playwright (a dev dependency) is missing: pip install -e '.[dev]'",
 )
 
 
