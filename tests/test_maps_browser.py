@@ -90,6 +90,16 @@ def test_centre_markers_and_no_remote_request(browser, circle_html):
     assert "offline reference map" in o.page.inner_text("#cztgeo-basemap")
 
 
+def test_chinese_labels_use_the_embedded_font(browser, circle_html):
+    """The page carries the glyphs of its Chinese text, so no system CJK font is needed."""
+    o = Opened(browser, circle_html)
+    o.page.evaluate("document.fonts.ready")
+    assert o.page.evaluate("document.fonts.check('13px \"cztgeo CJK\"', '长沙株洲湘潭生态绿心')")
+    assert o.page.evaluate(
+        "[...document.fonts].some(f => f.family.includes('cztgeo CJK') && f.status === 'loaded')"
+    )
+
+
 def test_legend_follows_a_real_click_on_the_layer_control(browser, circle_html):
     o = Opened(browser, circle_html)
     assert "rail stations" in o.legend()

@@ -6,6 +6,7 @@ import json
 import re
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 import xyzservices
@@ -42,11 +43,25 @@ def mbtiles(data_dir):
     return data_dir / "basemap" / "changsha_center_osm_z12-14.mbtiles"
 
 
-def _layer_data(page: str) -> list[dict]:
-    """The GeoJSON documents of the page's layers, parsed back."""
-    return [
-        json.loads(d) for d in re.findall(r'var d=(\{"type":"FeatureCollection".*?\]\});', page)
-    ]
+def _unpack(coords: list, depth: int, k: float) -> list:
+    """Packed coordinates back to [lon, lat] pairs (a line or ring: first point, then steps)."""
+    if depth == 0:
+        xy = np.cumsum(np.asarray(coords, dtype=float).reshape(-1, 2), axis=0) / k
+        return xy.tolist()
+    return [_unpack(c, depth - 1, k) for c in coords]
+
+
+def _layer_data(page: str, k: float = 1e5) -> list[dict]:
+    """The GeoJSON documents of the page's layers, parsed back (packed geometries unpacked)."""
+    found = re.findall(r'var d=(\{"type":"FeatureCollection".*?\]\});', page)
+    docs = [json.loads(d) for d in found]
+    depth = {"LineString": 0, "MultiLineString": 1, "Polygon": 1, "MultiPolygon": 2}
+    for doc in docs:
+        for f in doc["features"]:
+            g = f["geometry"]
+            if g.pop("p", None):
+                g["coordinates"] = _unpack(g["coordinates"], depth[g["type"]], k)
+    return docs
 
 
 def test_offline_html_self_contained_and_escaped(layers, mbtiles, tmp_path):
@@ -155,3 +170,21 @@ def test_no_marker_images_in_pages(layers):
     page = maps.render_html(maps.build_map([*layers, maps.encroachment_layer(pts, id_column="id")]))
     assert "marker-icon" not in page.split("</style>")[-1]  # Leaflet's default image marker
     assert "L.circleMarker" in page and "L.divIcon" in page
+
+
+def test_packed_coordinates_round_trip():
+    """Lines and polygons (holes, multi-parts) come back within half a unit of the last decimal."""
+    poly = shapely.box(112.9, 27.9, 113.1, 28.1).difference(shapely.box(112.95, 27.95, 113.0, 28.0))
+    multi = shapely.MultiPolygon([poly, shapely.box(113.2, 28.2, 113.3, 28.31234567)])
+    lines = shapely.MultiLineString([[(112.123456, 28.5), (112.2, 28.654321)], [(113, 28), (113.1, 28.05), (113.3, 28.1)]])  # fmt: skip
+    gdf = gpd.GeoDataFrame({"id": [1, 2]}, geometry=[poly, multi], crs=4326)
+    gdl = gpd.GeoDataFrame({"id": [1]}, geometry=[lines], crs=4326)
+    page = maps.render_html(maps.build_map([gdf, gdl], simplify_m=0), embed_font=False)
+    polys, mls = _layer_data(page)
+    for f, expected in zip(polys["features"] + mls["features"], [poly, multi, lines], strict=True):
+        got = shapely.geometry.shape(f["geometry"])
+        # (a layer mixing Polygon and MultiPolygon is sent as MultiPolygons: same shapes)
+        assert got.geom_type.removeprefix("Multi") == expected.geom_type.removeprefix("Multi")
+        assert got.area == pytest.approx(expected.area, rel=1e-4)
+        assert shapely.hausdorff_distance(got, expected) <= 0.5e-5 * 1.5
+        assert shapely.get_num_coordinates(got) == shapely.get_num_coordinates(expected)

@@ -244,7 +244,7 @@ def _reference() -> tuple[Layer, ...]:
     names = gpd.GeoDataFrame(names, geometry=cities.geometry.representative_point(), crs=cities.crs)
     common = {"pane": "czt-base", "tooltip": (), "legend": {}}
     return (
-        Layer(land, "land", colour="#f5f3ee", line_colour="#c9c4b8", weight=0.8,
+        Layer(land, "land", colour="#f5f3ee", line_colour="#c9c4b8", weight=0.8, simplify_m=40.0,
               fill_opacity=1.0, **common),  # type: ignore[arg-type]
         Layer(roads, "roads", kind="line", colour="#d6d2c8", weight=1.0, **common),  # type: ignore[arg-type]
         Layer(rail, "railways", kind="line", colour="#a8a8a8", weight=1.0, dash="5 3", **common),  # type: ignore[arg-type]

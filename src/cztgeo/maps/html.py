@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import importlib.resources
+import itertools
 import json
 import os
 import re
@@ -35,20 +36,22 @@ from ..crs import from_wgs84, to_wgs84
 from ..errors import InputError
 from ..io import atomic_path
 from ._escape import colour, js, js_escape, raw_element, text
+from ._fonts import font_face_css
 from .basemaps import Basemap, BasemapLike, resolve_basemap
 from .layers import PANES, Layer, LegendItem, as_layer, style_key
 
 if TYPE_CHECKING:
     import folium
     from branca.element import MacroElement
+    from jinja2 import Template
 
 __all__ = ["build_map", "leaflet_assets", "render_html", "save_map", "write_map"]
 
 Bounds = tuple[float, float, float, float]
 
 _PAGE_CSS = """
-.leaflet-container{background:#dde3ea;font-family:"Noto Sans CJK SC","Noto Sans SC",
-"Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif}
+.leaflet-container{background:#dde3ea;font-family:"Helvetica Neue",Arial,"cztgeo CJK",
+"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif}
 .czt-box{background:rgba(255,255,255,.93);border:1px solid #999;border-radius:3px;
 padding:6px 9px;font-size:12px;line-height:1.35;color:#222}
 .czt-title{font-size:15px;font-weight:bold;max-width:420px}
@@ -115,25 +118,62 @@ def _json_column(values: pd.Series) -> list[object]:
     return out
 
 
-def _geoms(gdf: gpd.GeoDataFrame, simplify_m: float, shift: bool) -> np.ndarray:
-    g = to_wgs84(gdf)
+def _geoms(layer: Layer, simplify_m: float, shift: bool) -> np.ndarray:
+    g = to_wgs84(layer.gdf)
     geoms = np.asarray(g.geometry.values, dtype=object)
-    if simplify_m > 0:
-        geoms = shapely.simplify(geoms, simplify_m / 111_000.0, preserve_topology=True)
+    tol_m = layer.simplify_m if layer.simplify_m is not None else simplify_m
+    if tol_m > 0:  # polygons keep their topology; lines need not (and that is much faster)
+        geoms = shapely.simplify(
+            geoms, tol_m / 111_000.0, preserve_topology=layer.kind == "polygon"
+        )
     if shift:
         geoms = np.asarray(from_wgs84(geoms, "gcj02"), dtype=object)
     return np.asarray(geoms, dtype=object)
 
 
+_NESTING = {  # ragged geometry type -> (GeoJSON type, levels of offsets above the rings)
+    shapely.GeometryType.LINESTRING: ("LineString", 0),
+    shapely.GeometryType.MULTILINESTRING: ("MultiLineString", 1),
+    shapely.GeometryType.POLYGON: ("Polygon", 1),
+    shapely.GeometryType.MULTIPOLYGON: ("MultiPolygon", 2),
+}
+
+
+def _packed(geoms: np.ndarray, decimals: int) -> list[str] | None:
+    """Lines and polygons as GeoJSON whose coordinate lists are packed: each line or ring a flat
+    list of integers, the first point in units of 10^-decimals degrees and then the steps
+    between points (about 2.5 times smaller than decimal pairs; the page unpacks them).
+    None when the layer mixes geometry types or holds points (then plain GeoJSON is used)."""
+    try:
+        kind, coords, offsets = shapely.to_ragged_array(geoms)
+    except (ValueError, TypeError, NotImplementedError):
+        return None
+    if kind not in _NESTING or len(coords) == 0:
+        return None
+    name, levels = _NESTING[kind]
+    q = np.round(coords[:, :2] * 10.0**decimals).astype(np.int64)
+    steps = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    starts = offsets[0][:-1]
+    starts = starts[starts < len(q)]
+    steps[starts] = q[starts]  # each line or ring starts afresh
+    flat = steps.ravel()
+    parts = [f"[{','.join(map(str, flat[2 * a : 2 * b].tolist()))}]" for a, b in itertools.pairwise(offsets[0])]  # fmt: skip
+    for level in range(1, levels + 1):
+        off = offsets[level]
+        parts = [f"[{','.join(parts[a:b])}]" for a, b in itertools.pairwise(off)]
+    return [f'{{"type":"{name}","p":1,"coordinates":{c}}}' for c in parts]
+
+
 def _collection(layer: Layer, fields: Sequence[str], simplify_m: float, decimals: int,
                 shift: bool) -> tuple[str, int]:  # fmt: skip
     """GeoJSON text (script-safe) of a layer and its number of features."""
-    geoms = _geoms(layer.gdf, simplify_m, shift)
-    geoms = shapely.transform(geoms, lambda c: np.round(c, decimals))
+    geoms = _geoms(layer, simplify_m, shift)
     keep = np.flatnonzero(~(shapely.is_empty(geoms) | shapely.is_missing(geoms)))
     present = [f for f in dict.fromkeys(fields) if f in layer.gdf.columns]
     cols = {f: _json_column(layer.gdf[f].iloc[keep]) for f in present}
-    gj = shapely.to_geojson(geoms[keep])
+    gj = _packed(geoms[keep], decimals) or shapely.to_geojson(
+        shapely.transform(geoms[keep], lambda c: np.round(c, decimals))
+    )
     feats = []
     for j, i in enumerate(keep):
         props = json.dumps({f: cols[f][j] for f in present}, ensure_ascii=False)
@@ -163,7 +203,11 @@ def _fields(layer: Layer) -> list[str]:
             *([layer.label] if layer.label and layer.kind == "point" else [])]  # fmt: skip
 
 
-def _options(layer: Layer, shift: bool) -> str:
+def _options(layer: Layer, shift: bool, decimals: int) -> str:
+    if layer.z_pane not in PANES:
+        raise InputError(
+            f"layer {layer.name!r}: unknown pane {layer.z_pane!r}; use one of {sorted(PANES)}"
+        )
     colours = {style_key(k): colour(v) for k, v in (layer.colours or {}).items()}
     weights = {style_key(k): float(v) for k, v in (layer.weights or {}).items()}
     return js({
@@ -174,16 +218,22 @@ def _options(layer: Layer, shift: bool) -> str:
         "dash": layer.dash if layer.dash and re.fullmatch(r"[0-9 .,]+", layer.dash) else None,
         "radius": float(layer.radius), "marker": layer.marker, "label": layer.label,
         "tooltip": [[f, text(f)] for f in layer.tooltip if f in layer.gdf.columns],
-        "labels": _label_points(layer, shift),
+        "labels": _label_points(layer, shift), "k": 10**decimals,
     })  # fmt: skip
 
 
 _LAYER_JS = """{% macro script(this, kwargs) %}
 (function(){var o={{ this.opts }};var d={{ this.data }};var g={{ this._parent.get_name() }};
+function un(a){var r=[],x=0,y=0;for(var i=0;i<a.length;i+=2){x+=a[i];y+=a[i+1];
+r.push([x/o.k,y/o.k]);}return r;}
+d.features.forEach(function(f){var q=f.geometry;if(q&&q.p){var c=q.coordinates;
+q.coordinates=q.type==='LineString'?un(c):q.type==='MultiPolygon'?c.map(function(p){
+return p.map(un);}):c.map(un);}});
 function pick(t,p,x){if(!o.by||!t)return x;var v=t[String(p[o.by])];return v===undefined?x:v;}
 function sty(f){var c=pick(o.colours,f.properties,o.colour);return {color:o.stroke||c,
 fillColor:c,weight:pick(o.weights,f.properties,o.weight),opacity:o.opacity,
-fillOpacity:o.fillOpacity,fill:o.fillOpacity>0,dashArray:o.dash,lineJoin:'round'};}
+fillOpacity:o.fillOpacity,fill:o.kind==='polygon'&&o.fillOpacity>0,dashArray:o.dash,
+lineJoin:'round'};}
 function tip(p){var r=[];o.tooltip.forEach(function(k){var v=p[k[0]];
 if(v!==undefined&&v!==null)r.push('<strong>'+k[1]+'</strong>: '+v);});return r.join('<br>');}
 function icon(cls,h){return L.divIcon({className:cls,html:h,iconSize:null});}
@@ -229,13 +279,19 @@ map.on('overlayadd overlayremove baselayerchange',update);update();})();
 {% endmacro %}"""
 
 
+@lru_cache(maxsize=16)
+def _compiled(template: str) -> Template:
+    from jinja2 import Template
+
+    return Template(template)  # type: ignore[no-any-return]
+
+
 def _element(template: str, **values: str) -> MacroElement:
     """A folium element from a fixed template; ``values`` (already script-safe) fill it."""
     from branca.element import MacroElement
-    from jinja2 import Template
 
     class _El(MacroElement):  # type: ignore[misc]
-        _template = Template(template)
+        _template = _compiled(template)
 
         def __init__(self) -> None:
             super().__init__()  # type: ignore[no-untyped-call]
@@ -307,7 +363,7 @@ def _add_basemap(m: folium.Map, base: Basemap, simplify_m: float, decimals: int)
         group = folium.FeatureGroup(name="reference map (offline)", overlay=False)
         for layer in base.layers:
             data, _ = _collection(layer, _fields(layer), simplify_m * 4, decimals, False)
-            group.add_child(_element(_LAYER_JS, opts=_options(layer, False), data=data))  # type: ignore[no-untyped-call]
+            group.add_child(_element(_LAYER_JS, opts=_options(layer, False, decimals), data=data))  # type: ignore[no-untyped-call]
         group.add_to(m)
         return group
     return None
@@ -402,7 +458,7 @@ def build_map(
         if n_features == 0:  # e.g. an empty overlap: nothing to draw
             continue
         group = folium.FeatureGroup(name=html.escape(layer.name), show=layer.show)
-        group.add_child(_element(_LAYER_JS, opts=_options(layer, shift), data=data))  # type: ignore[no-untyped-call]
+        group.add_child(_element(_LAYER_JS, opts=_options(layer, shift, decimals), data=data))  # type: ignore[no-untyped-call]
         group.add_to(m)
         legend.append((group.get_name(), _legend_html(layer.name, layer.legend_rows())))
     folium.LayerControl(collapsed=False).add_to(m)
@@ -423,12 +479,17 @@ _FETCHING = re.compile(
 )
 
 
-def render_html(m: folium.Map, *, offline: bool = False) -> str:
-    """The map's HTML with Leaflet inlined and folium's CDN scripts and stylesheets removed."""
+def render_html(m: folium.Map, *, offline: bool = False, embed_font: bool = True) -> str:
+    """The map's HTML with Leaflet inlined and folium's CDN scripts and stylesheets removed.
+
+    ``embed_font``: embed the glyphs of the page's Chinese text (a subset of Noto Sans CJK SC,
+    typically 50-150 kB), so it reads on machines without a CJK font.
+    """
     page = m.get_root().render()
     page = _REMOTE_TAG.sub("", page)
     js_text, css = leaflet_assets()
-    inline = f"<style>{css}</style>\n<script>{js_text}</script>\n"
+    face = font_face_css(page) if embed_font else ""
+    inline = f"<style>{css}{face}</style>\n<script>{js_text}</script>\n"
     page = page.replace("<head>", "<head>\n" + inline, 1)
     if offline:
         # anything the browser would fetch: script/img/iframe sources, stylesheets, CSS urls,
@@ -441,10 +502,12 @@ def render_html(m: folium.Map, *, offline: bool = False) -> str:
     return page
 
 
-def write_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = False) -> Path:
-    """Write the map as one self-contained HTML file (atomic)."""
+def write_map(
+    m: folium.Map, path: str | os.PathLike[str], *, offline: bool = False, embed_font: bool = True
+) -> Path:
+    """Write the map as one self-contained HTML file (atomic); see :func:`render_html`."""
     out = Path(path)
-    page = render_html(m, offline=offline)
+    page = render_html(m, offline=offline, embed_font=embed_font)
     with atomic_path(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return out

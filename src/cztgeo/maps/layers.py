@@ -120,6 +120,7 @@ class Layer:
     legend_style: LegendStyle | None = None
     legend_items: Sequence[LegendItem] = field(default_factory=tuple)
     opacity: float = 1.0
+    simplify_m: float | None = None  # display simplification; None: the map's default
 
     @property
     def z_pane(self) -> str:
@@ -226,7 +227,7 @@ def boundaries_layer(
 ) -> Layer:
     """Administrative boundaries as thin dark lines (``labels``: names written on the map)."""
     return Layer(gdf, name, colour="#333333", tooltip=("name", "name_en", "area_km2"),
-                 weight=weight, fill_opacity=0.0, pane="czt-line", legend_style="line",
+                 weight=weight, fill_opacity=0.0, pane="czt-line", legend_style="line", simplify_m=25.0,
                  label="name" if labels and "name" in gdf else None)  # fmt: skip
 
 
@@ -402,5 +403,5 @@ def bands_layer(bands: gpd.GeoDataFrame, name: str, *, show: bool = True) -> Lay
     cols = {m: BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)] for i, m in enumerate(mins)}
     items = [LegendItem(b, cols[m]) for b, m in zip(rings["band"], mins, strict=True)]
     return Layer(rings, name, colour_by="minutes", colours=cols, line_colour="#ffffff",
-                 tooltip=("band",), weight=0.5, fill_opacity=0.42, show=show,
+                 tooltip=("band",), weight=0.5, fill_opacity=0.42, show=show, simplify_m=20.0,
                  legend_items=items)  # fmt: skip

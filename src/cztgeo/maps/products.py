@@ -129,7 +129,7 @@ def _boundaries() -> Layer:
     b["county"] = b["name"].where(b["level"] == "county")
     return Layer(b, "boundaries and county names", colour="#333333", colour_by="level",
                  colours={"city": "#222222", "county": "#555555"},
-                 weights={"city": 1.6, "county": 0.6}, fill_opacity=0.0, pane="czt-line",
+                 weights={"city": 1.6, "county": 0.6}, fill_opacity=0.0, pane="czt-line", simplify_m=25.0,
                  tooltip=("name", "name_en", "area_km2"), label="county",
                  legend_items=[LegendItem("city boundary", "#222222", "line", None, 1.6),
                                LegendItem("county boundary", "#555555", "line", None, 0.8)])  # fmt: skip
@@ -143,7 +143,7 @@ def _reach_layers(circle: CommuteCircle, colours: dict[str, str]) -> list[Layer]
         items = [LegendItem(f"{c} {circle.minutes:g} min", colours.get(c, "#555"), "outline",
                             dashes.get(mode), 2.5) for c in r["centre"]]  # fmt: skip
         out.append(Layer(r, f"{mode}: {circle.minutes:g}-min reach of each centre", colour_by="centre",
-                         colours=colours, fill_opacity=0.0, weight=2.5, dash=dashes.get(mode),
+                         colours=colours, fill_opacity=0.0, weight=2.5, dash=dashes.get(mode), simplify_m=20.0,
                          tooltip=("centre", "mode", "area_km2", "green_heart_km2"),
                          show=mode == "drive", legend_items=items))  # fmt: skip
     for mode in dict.fromkeys(circle.overlap["mode"]):

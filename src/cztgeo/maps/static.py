@@ -26,6 +26,7 @@ import shapely
 from ..crs import to_wgs84
 from ..errors import InputError
 from ..io import atomic_path
+from ._fonts import FAMILY, font_file
 from .basemaps import Basemap, BasemapLike, resolve_basemap
 from .layers import PANES, Layer, LegendItem, as_layer
 
@@ -39,20 +40,18 @@ __all__ = ["cjk_font", "save_static", "scale_bar", "write_static"]
 Bounds = tuple[float, float, float, float]
 FORMATS = ("png", "svg", "pdf")
 _R = 6378137.0
-_FAMILY = "Noto Sans CJK SC"
 
 
 @lru_cache(maxsize=1)
 def cjk_font() -> tuple[str, Path]:
     """The family name and file of the CJK font static maps use: Noto Sans CJK SC from the
     ``noto-cjk-sans-otc`` package (registered with matplotlib's font manager on first use)."""
-    import noto_cjk_sans_otc
     from matplotlib import font_manager
 
-    path = Path(str(noto_cjk_sans_otc.FONT_PATH))
+    path, _ = font_file()
     if not any(f.fname == str(path) for f in font_manager.fontManager.ttflist):
         font_manager.fontManager.addfont(str(path))
-    return _FAMILY, path
+    return FAMILY, path
 
 
 def _merc(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
