@@ -124,3 +124,26 @@ def test_encroachment_map_points_are_markers_not_images():
     assert "APPROXIMATE" in page and "not a legal check" in page
     with pytest.raises(InputError, match="no column 'nope'"):
         maps.encroachment_map(res, gh, id_column="nope", approximate=True)
+
+
+def test_encroachment_static_draws_point_findings(tmp_path):
+    """Point sites among polygon overlaps are drawn as markers in the static map too."""
+    gh = cztgeo.load_green_heart()
+    c = gh.geometry.iloc[0].representative_point()
+    sites = gpd.GeoDataFrame(
+        {"site": ["p1", "p2", "poly"]},
+        geometry=[c, shapely.Point(c.x + 0.01, c.y + 0.01), c.buffer(0.01)],
+        crs=4326,
+    )
+    res = cztgeo.encroachment(sites, gh, id_column="site")
+    svg = maps.encroachment_static(res, gh, tmp_path / "e.svg", id_column="site",
+                                   approximate=True).read_text()  # fmt: skip
+    n_points = int(res.geometry.geom_type.eq("Point").sum())
+    assert n_points == 2
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    groups = [
+        g for g in ET.fromstring(svg).iter(f"{ns}g") if g.get("id", "").startswith("czt-points")
+    ]
+    assert [len(list(g.iter(f"{ns}use"))) for g in groups] == [n_points]  # a marker per point

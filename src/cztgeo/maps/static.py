@@ -137,9 +137,10 @@ def _draw_points(ax: Axes, g: gpd.GeoDataFrame, layer: Layer, z: float, lw: floa
                     color=layer.colour or "#999", alpha=0.8, zorder=z, path_effects=_halo())  # type: ignore[arg-type]  # fmt: skip
         return
     big = layer.marker == "centre"
-    ax.scatter(xs, ys, s=(60 if big else (layer.radius * 1.6) ** 2 * lw), c=cols, zorder=z,
-               edgecolors="#222" if big else (layer.line_colour or "white"),
-               linewidths=1.2 if big else 0.4)  # fmt: skip
+    markers = ax.scatter(xs, ys, s=(60 if big else (layer.radius * 1.6) ** 2 * lw), c=cols,
+                         zorder=z, edgecolors="#222" if big else (layer.line_colour or "white"),
+                         linewidths=1.2 if big else 0.4)  # fmt: skip
+    markers.set_gid(f"czt-points-{id(layer)}")  # names the markers' group in SVG output
     if big:
         for x, y, t in zip(xs, ys, labels, strict=True):
             ax.annotate(str(t), (x, y), xytext=(6, 4), textcoords="offset points", fontsize=9,
@@ -147,18 +148,23 @@ def _draw_points(ax: Axes, g: gpd.GeoDataFrame, layer: Layer, z: float, lw: floa
 
 
 def _draw_layer(ax: Axes, layer: Layer, lw: float, tol_m: float) -> None:
+    """Draw a layer; points among its features are drawn as markers whatever its kind."""
     if len(layer.gdf) == 0:
         return
     g = _merc(layer.gdf)
-    if layer.kind != "point" and tol_m > 0:  # nothing finer than the printer's dots
-        g = g.set_geometry(shapely.simplify(g.geometry.values, tol_m, preserve_topology=True))
+    if tol_m > 0:  # nothing finer than the printer's dots
+        keep = layer.kind == "polygon"  # lines need no topology (and that is much faster)
+        g = g.set_geometry(shapely.simplify(g.geometry.values, tol_m, preserve_topology=keep))
     z = PANES.get(layer.z_pane, 400) / 100.0
-    if layer.kind == "point":
-        _draw_points(ax, g, layer, z, lw)
-    elif layer.kind == "line":
-        _draw_lines(ax, g, layer, z, lw)
-    else:
-        _draw_polygons(ax, g, layer, z, lw)
+    types = shapely.get_type_id(g.geometry.values)
+    points = g[np.isin(types, (0, 4))].explode(index_parts=False)
+    lines, polygons = g[np.isin(types, (1, 2, 5))], g[np.isin(types, (3, 6))]
+    if len(points):
+        _draw_points(ax, points, layer, z + 0.02, lw)
+    if len(lines):
+        _draw_lines(ax, lines, layer, z, lw)
+    if len(polygons):
+        _draw_polygons(ax, polygons, layer, z, lw)
     if layer.label and layer.kind != "point" and layer.label in g:
         for p, t in zip(g.geometry.representative_point().values, g[layer.label], strict=True):
             ax.text(p.x, p.y, str(t), ha="center", va="center", fontsize=6.5, color="#222",
