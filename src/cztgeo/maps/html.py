@@ -429,6 +429,11 @@ def build_map(
         Initial view (W, S, E, N in degrees, WGS84); default: all layers.
     attribution
         Sources of the overlays, shown in the attribution line beside the basemap's.
+
+    Returns
+    -------
+    folium.Map
+        Write it with :func:`write_map` (Leaflet inlined, one self-contained file).
     """
     import folium
 
@@ -442,9 +447,11 @@ def build_map(
         root.header.add_child(raw_element(f"<title>{html.escape(title)}</title>"))  # type: ignore[attr-defined]
     head = f"{text(title)}" + (f"<div class='czt-sub'>{text(subtitle)}</div>" if subtitle else "")
     attributions = [html.escape(a) for a in dict.fromkeys([base.attribution, *attribution]) if a]
-    m.add_child(_element(_SETUP_JS, panes=js(PANES), title=js(head if title else ""),  # type: ignore[no-untyped-call]
-                         view=js(_view(bounds or _bounds_of(wrapped), shift)), north=js(_NORTH_SVG), caption=js(f"<b>Basemap:</b> {text(base.label)}"),
-                         attributions=js(attributions)))  # fmt: skip
+    setup = _element(_SETUP_JS, panes=js(PANES), title=js(head if title else ""),
+                     view=js(_view(bounds or _bounds_of(wrapped), shift)), north=js(_NORTH_SVG),
+                     caption=js(f"<b>Basemap:</b> {text(base.label)}"),
+                     attributions=js(attributions))  # fmt: skip
+    m.add_child(setup)  # type: ignore[no-untyped-call]
     legend: list[tuple[str, str]] = []
     base_group = _add_basemap(m, base, simplify_m, decimals)
     if base_group is not None:
