@@ -145,7 +145,10 @@ def test_map_command_html_and_png(capsys, tmp_path, data_dir):
     capsys.readouterr()
     assert main(["map", "--out", str(tmp_path / "m.html"), "--offline", "--basemap", "osm"]) == 2
     assert "needs the internet" in capsys.readouterr().err
-    assert main(["map", "--out", str(tmp_path / "m.pdf")]) == 2
+    assert main(["map", "--out", str(tmp_path / "m.pdf")]) == 0
+    assert (tmp_path / "m.pdf").read_bytes()[:5] == b"%PDF-"
+    assert main(["map", "--out", str(tmp_path / "m.jpg")]) == 2
+    assert not (tmp_path / "m.jpg").exists()
     assert main(["map", "--out", str(tmp_path / "x.html"), "--layers", "roads"]) == 2
     assert not (tmp_path / "x.html").exists()
 

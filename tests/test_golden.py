@@ -66,7 +66,7 @@ CC_TABLES = ("centre_times.csv", "journeys.csv", "validation.csv")
 CC_LAYERS = ("reach", "overlap")
 CC_FILES = {
     "centre_times.csv", "journeys.csv", "validation.csv", "reach.gpkg", "overlap.gpkg",
-    "summary.json", "map.html", "cztgeo-manifest.json",
+    "summary.json", "map.html", "map.png", "cztgeo-manifest.json",
 }  # fmt: skip
 # summary.json rounds these sections (cli.py): one unit of that rounding is tolerated
 SUMMARY_ROUNDING = {

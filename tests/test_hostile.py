@@ -211,7 +211,7 @@ CLI_CASES = {
     # outputs vs inputs
     "enc-input-inside-out": (["encroachment", "{w}/rep/overlaps.gpkg", "--out", "{w}/rep"], "lies inside the output folder"),
     "enc-out-is-input-file": (["encroachment", "{w}/sites.gpkg", "--out", "{w}/sites.gpkg"], "is a file"),
-    "enc-map-bad-suffix": (["encroachment", "{w}/sites.gpkg", "--out", "{w}/rep", "--map", "{w}/m.pdf"], "map format"),
+    "enc-map-bad-suffix": (["encroachment", "{w}/sites.gpkg", "--out", "{w}/rep", "--map", "{w}/m.jpg"], "map format"),
     "enc-evil-basemap": (["encroachment", "{w}/sites.gpkg", "--out", "{w}/rep", "--map", "{w}/rep/m.html", "--basemap", "{w}/evil_format.mbtiles"], "tile format"),
     "enc-id-column-missing": (["encroachment", "{w}/sites.gpkg", "--out", "{w}/rep", "--id-column", "nope"], "no id column"),
     "enc-missing-file": (["encroachment", "{w}/nope.gpkg", "--out", "{w}/rep"], "file not found"),
@@ -513,7 +513,7 @@ def test_gtfs_zip_bomb_refused_by_size(tmp_path, monkeypatch):
 
 
 def test_gtfs_refused_beyond_the_row_limit(tmp_path, monkeypatch):
-    from cztgeo import rail
+    from cztgeo import gtfs as rail
 
     feed = _gtfs(tmp_path / "g", times=["08:00:00", "08:20:00"])
     monkeypatch.setattr(rail, "GTFS_MAX_ROWS", 0)
@@ -556,7 +556,7 @@ def test_bad_fetched_cache_does_not_break_later_runs(tmp_path, capsys, ws):
     code = main(["--cache-dir", str(cache), "validate", "-o", str(tmp_path / "v.csv")])
     out, err = capsys.readouterr()
     assert "ignoring the fetched cache" in err
-    assert "[embedded coarse skeleton]" in out
+    assert "[embedded coarse skeleton]" in out, (code, err)
     failed = (pd.read_csv(tmp_path / "v.csv")["status"] == "fail").any()
     assert code == (1 if failed else 0)
 

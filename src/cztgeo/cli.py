@@ -35,8 +35,8 @@ log = logging.getLogger("cztgeo")
 EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 PERIODS = click.Choice(["offpeak", "peak"])
 PLANS = click.Choice(["2010-2030", "2024-2035"])
-BASEMAP_HELP = "none, osm, tianditu, amap or an .mbtiles file"
-MAP_SUFFIXES = (".html", ".png", ".svg")
+BASEMAP_HELP = "reference (offline, drawn from the embedded data), none, osm, tianditu, amap or an .mbtiles file"
+MAP_SUFFIXES = (".html", ".png", ".svg", ".pdf")
 
 
 def _one_line(text: object) -> str:
@@ -170,16 +170,28 @@ def _declared_offset(crs: str | None) -> bool:
     return crs is not None and isinstance(normalize_crs(crs), str)
 
 
+def _static_basemap(basemap: str | None) -> str | None:
+    """Static maps draw the offline reference map or an MBTiles file; web tiles are refused
+    there, so a web preset falls back to the reference map."""
+    if basemap is None or basemap == "none" or str(basemap).lower().endswith(".mbtiles"):
+        return None if basemap == "none" else basemap
+    return "reference"
+
+
 def _write_map(
-    layers: Sequence[Layer], path: Path, *, basemap: str | None, note: str, title: str
-) -> None:
+    layers: Sequence[Layer], path: Path, *, basemap: str | None, note: str, title: str,
+    offline: bool = True, tianditu_token: str | None = None, approval_number: str | None = None,
+) -> None:  # fmt: skip
     """An HTML map, or a static PNG/SVG/PDF, by the path's suffix."""
     from . import maps
 
     if path.suffix.lower() == ".html":
-        maps.save_map(maps.build_map(list(layers), basemap=basemap, note=note, title=title), path)
+        m = maps.build_map(list(layers), basemap=basemap, note=note, title=title, offline=offline,
+                           tianditu_token=tianditu_token)  # fmt: skip
+        maps.write_map(m, path, offline=offline)
     else:
-        maps.save_static(list(layers), path, title=title, note=note)
+        maps.write_static(list(layers), path, title=title, note=note,
+                          basemap=_static_basemap(basemap), approval_number=approval_number)  # fmt: skip
 
 
 # ---------------------------------------------------------------- the group
@@ -308,7 +320,7 @@ def green_heart(
     help="speed on unmapped local streets (default 20 on a coarse network, else off; 0 = off)",
 )
 @click.option("--map", "map_path", help="also write a map (.html, .png, .svg or .pdf)")
-@click.option("--basemap", default="none", help=BASEMAP_HELP)
+@click.option("--basemap", default="reference", show_default=True, help=BASEMAP_HELP)
 @click.option(
     "-o", "--output", required=True, help="output file (.gpkg .geojson .parquet .shp .csv)"
 )
@@ -391,17 +403,16 @@ def isochrones(ctx: click.Context, network: str | None, mode: str, origins: tupl
 @click.option(
     "--map", "map_path", help="also write a map of the findings (.html, .png, .svg or .pdf)"
 )
-@click.option("--basemap", default="none", help=BASEMAP_HELP)
+@click.option("--basemap", default="reference", show_default=True, help=BASEMAP_HELP)
 def encroachment(file: str, out: str, crs: str | None, id_column: str | None, zones: tuple[str, ...],
                  tolerance_m: float, min_area_m2: float, fail_on: tuple[str, ...],
                  green_heart_file: str | None, green_heart_crs: str | None, plan: str,
                  reference: str | None, map_path: str | None, basemap: str) -> int:  # fmt: skip
-    from . import maps
     from .encroachment import check_zone_names, encroaching
     from .encroachment import encroachment as compute
     from .greenheart import load_green_heart
     from .io import Outputs, read_vector
-    from .report import write_encroachment
+    from .report import write_encroachment, write_encroachment_map
 
     if map_path:
         _check_map_path(map_path, basemap)
@@ -428,13 +439,9 @@ def encroachment(file: str, out: str, crs: str | None, id_column: str | None, zo
             result, folder, green_heart=gh, features_checked=len(features), notes=notes,
             input_name=Path(file).name, fail_on=gate,
         )  # fmt: skip
-        approx = bool(gh["approximate"].any()) if "approximate" in gh else False
         if map_target is not None:
-            note = "green heart: APPROXIMATE sketch" if approx else ""
-            layers = [maps.green_heart_layer(gh), maps.encroachment_layer(result)]
-            _write_map(
-                layers, map_target, basemap=basemap, note=note, title="green-heart encroachment"
-            )
+            write_encroachment_map(result, map_target, green_heart=gh, basemap=basemap)
+    approx = bool(gh["approximate"].any()) if "approximate" in gh else False
     bad = encroaching(result, gate, available=available)
     n_bad = bad.iloc[:, 0].nunique() if len(bad) else 0
     tail = " [APPROXIMATE green-heart sketch: not a legal check]" if approx else ""
@@ -472,7 +479,7 @@ def encroachment(file: str, out: str, crs: str | None, id_column: str | None, zo
 @click.option(
     "--walk-network", help="OSM file: rail access/egress walks on it (default: straight line x 1.3)"
 )
-@click.option("--basemap", default="none", help=BASEMAP_HELP)
+@click.option("--basemap", default="reference", show_default=True, help=BASEMAP_HELP)
 @click.option(
     "--offline", is_flag=True, help="the map makes no remote request (also the global --offline)"
 )
@@ -595,7 +602,7 @@ def _map_layers(settings: Settings, wanted: list[str], *, network: str | None,
     "--encroachment", "encroachment_file", help="overlaps file written by 'cztgeo encroachment'"
 )
 @click.option("--green-heart", "green_heart_file", help="official green-heart file")
-@click.option("--basemap", default="none", help=BASEMAP_HELP)
+@click.option("--basemap", default="reference", show_default=True, help=BASEMAP_HELP)
 @click.option("--tianditu-token", help="Tianditu key for --basemap tianditu")
 @click.option(
     "--offline",
@@ -628,15 +635,9 @@ def map_(ctx: click.Context, out: str, layers: str, network: str | None, isochro
         target = tx.file(out)
         drawn = _map_layers(settings, wanted, network=network, isochrones_file=isochrones_file,
                             encroachment_file=encroachment_file, green_heart_file=green_heart_file)  # fmt: skip
-        if suffix == ".html":
-            m = maps.build_map(drawn, basemap=basemap, offline=offline, tianditu_token=tianditu_token,
-                               title=title or "cztgeo map")  # fmt: skip
-            maps.save_map(m, target, offline=offline)
-        else:
-            mb = basemap if basemap and str(basemap).lower().endswith(".mbtiles") else None
-            maps.save_static(
-                drawn, target, title=title or "", basemap=mb, approval_number=approval_number
-            )
+        _write_map(drawn, target, basemap=basemap, note="", title=title or "cztgeo map",
+                   offline=offline, tianditu_token=tianditu_token,
+                   approval_number=approval_number)  # fmt: skip
     click.echo(f"wrote {out} ({Path(out).stat().st_size / 1e6:.2f} MB, {len(drawn)} layers)")
     return EXIT_OK
 
@@ -677,10 +678,10 @@ def fetch(ctx: click.Context, url: str | None, sha256: str | None, no_md5: bool,
 # ---------------------------------------------------------------- entry point
 
 
-def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                    line: str | None = None) -> str:  # fmt: skip
-    """Warnings print as one line, without the source line (recording them is unchanged)."""
-    return f"cztgeo: warning: {_one_line(message)}\n"
+def _print_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                   file: object = None, line: str | None = None) -> None:  # fmt: skip
+    """A warning as one line on stderr, as it happens."""
+    print(f"cztgeo: warning: {_one_line(message)}", file=sys.stderr)
 
 
 def _where(argv: Sequence[str]) -> str:
@@ -694,10 +695,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     where = _where(args)
     verbose = "-v" in args or "--verbose" in args
-    fmt = warnings.formatwarning
-    warnings.formatwarning = _format_warning
     try:
-        code = cli.main(args=args, prog_name="cztgeo", standalone_mode=False)
+        with warnings.catch_warnings():
+            # cztgeo's warnings are shown to the user once each, whatever the caller's filter
+            # (e.g. "error"): a warning must never end a command
+            warnings.simplefilter("default", CztgeoWarning)
+            warnings.showwarning = _print_warning
+            code = cli.main(args=args, prog_name="cztgeo", standalone_mode=False)
     except click.UsageError as exc:
         ctx = exc.ctx
         place = ctx.command_path if ctx is not None else where
@@ -727,6 +731,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
-    finally:
-        warnings.formatwarning = fmt
     return code if code in (EXIT_OK, EXIT_FOUND) else EXIT_INTERNAL

@@ -29,8 +29,10 @@ __all__ = [
     "format_commute_circle",
     "format_validation",
     "installation",
+    "write_circle_static",
     "write_commute_circle",
     "write_encroachment",
+    "write_encroachment_map",
     "write_json",
 ]
 
@@ -127,9 +129,11 @@ def write_commute_circle(
     cc: CommuteCircle,
     out: PathLike,
     *,
-    basemap: Basemap = "none",
+    basemap: Basemap = "reference",
     offline: bool = True,
     title: str = "CZT half-hour circle",
+    static: str | None = "png",
+    approval_number: str | None = None,
 ) -> list[Path]:
     """Write the circle's files into the folder ``out``.
 
@@ -137,7 +141,8 @@ def write_commute_circle(
     ``journeys.csv`` (the breakdown of each chain), ``validation.csv`` (when validated),
     ``reach.gpkg``, ``overlap.gpkg``, the scenario's ``scenario_times.csv``,
     ``scenario_gained.gpkg`` and ``scenario_links.csv`` (with a scenario), ``summary.json``
-    and ``map.html``. Returns the paths written.
+    ``map.html`` and, unless ``static`` is None, ``map.png`` (or ``.svg`` / ``.pdf``) for
+    reports. Returns the paths written.
     """
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -163,6 +168,9 @@ def write_commute_circle(
     paths.append(
         _circle_map(cc, folder / "map.html", basemap=basemap, offline=offline, title=title)
     )
+    if static:
+        target = folder / f"map.{static}"
+        paths.append(write_circle_static(cc, target, approval_number=approval_number))
     return paths
 
 
@@ -170,34 +178,49 @@ def _circle_map(
     cc: CommuteCircle, path: Path, *, basemap: Basemap, offline: bool, title: str
 ) -> Path:
     from . import maps
-    from .boundaries import load_boundaries
 
-    layers = [maps.boundaries_layer(load_boundaries("city"))]
-    if cc.green_heart is not None:
-        layers.append(maps.green_heart_layer(cc.green_heart))
-    if cc.net is not None:
-        layers.append(maps.network_layer(cc.net))
-    if cc.rail is not None:
-        layers.append(maps.stations_layer(cc.rail.stops_gdf()))
-    colours = ["#e41a1c", "#377eb8", "#4daf4a", "#ff7f00"]
-    palette = dict(zip(cc.reach["centre"].unique(), colours, strict=False))
-    for mode in dict.fromkeys(cc.reach["mode"]):
-        r = cc.reach[cc.reach["mode"] == mode]
-        layers.append(
-            maps.Layer(r, f"{mode}: {cc.minutes:g}-min reach per centre", colour_by="centre",
-                       colours=palette, tooltip=("centre", "mode", "area_km2", "green_heart_km2"),
-                       fill_opacity=0.15, show=mode == "drive",
-                       legend=palette if mode == "drive" else None)
-        )  # fmt: skip
-    allr = cc.overlap[cc.overlap["kind"] == "all"]
-    layers.append(maps.Layer(allr, "within reach of all three centres", colour="#984ea3",
-                             tooltip=("mode", "area_km2", "green_heart_km2"), fill_opacity=0.5))  # fmt: skip
-    note = " | ".join(n for n in (
-        "road: COARSE SKELETON (major roads only)" if cc.coarse else "",
-        "green heart: APPROXIMATE sketch" if cc.approximate_green_heart else "",
-    ) if n)  # fmt: skip
-    m = maps.build_map(layers, basemap=basemap, offline=offline, title=title, note=note)
-    return maps.save_map(m, path, offline=offline)
+    m = maps.commute_circle_map(
+        cc, bands=cc.bands, net=cc.net, rail=cc.rail, green_heart=cc.green_heart,
+        basemap=basemap, offline=offline, title=title,
+    )  # fmt: skip
+    return maps.write_map(m, path, offline=offline)
+
+
+def write_circle_static(
+    cc: CommuteCircle, path: PathLike, *, approval_number: str | None = None
+) -> Path:
+    """The circle's map as a PNG, SVG or PDF for a report (the offline reference basemap)."""
+    from . import maps
+
+    return maps.commute_circle_static(
+        cc, path, bands=cc.bands, net=cc.net, rail=cc.rail, green_heart=cc.green_heart,
+        approval_number=approval_number,
+    )  # fmt: skip
+
+
+def write_encroachment_map(
+    result: gpd.GeoDataFrame,
+    path: PathLike,
+    *,
+    green_heart: gpd.GeoDataFrame,
+    basemap: Basemap = "reference",
+    approval_number: str | None = None,
+) -> Path:
+    """The findings over the green heart: HTML by a ``.html`` suffix, else PNG/SVG/PDF."""
+    from . import maps
+
+    idc = str(result.columns[0])
+    approx = bool(green_heart["approximate"].any()) if "approximate" in green_heart else False
+    if Path(path).suffix.lower() == ".html":
+        m = maps.encroachment_map(
+            result, green_heart, id_column=idc, approximate=approx, basemap=basemap
+        )
+        return maps.write_map(m, path, offline=True)
+    static = (
+        basemap if basemap is None or str(basemap).lower().endswith(".mbtiles") else "reference"
+    )
+    return maps.encroachment_static(result, green_heart, path, id_column=idc, approximate=approx,
+                                    basemap=static, approval_number=approval_number)  # fmt: skip
 
 
 def _table(df: pd.DataFrame, decimals: int = 1, **kw: object) -> str:
@@ -249,7 +272,7 @@ def format_commute_circle(cc: CommuteCircle, *, folder: PathLike | None = None) 
         out.append(
             f"\nwrote {folder}/centre_times.csv, journeys.csv, "
             + ("validation.csv, " if cc.validation is not None else "")
-            + "reach.gpkg, overlap.gpkg, summary.json, map.html"
+            + "reach.gpkg, overlap.gpkg, summary.json, map.html, map.png"
         )
     return "\n".join(out)
 

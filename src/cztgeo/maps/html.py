@@ -338,7 +338,7 @@ def _view(box: Bounds | None, shift: bool) -> list[list[float]] | None:
         return None
     w, s, e, n = (float(v) for v in box)
     if shift:
-        sw, ne = (from_wgs84(shapely.Point(x, y), "gcj02") for x, y in ((w, s), (e, n)))
+        sw, ne = from_wgs84(shapely.points([(w, s), (e, n)]), "gcj02")
         w, s, e, n = float(sw.x), float(sw.y), float(ne.x), float(ne.y)
     return [[s, w], [n, e]]
 
