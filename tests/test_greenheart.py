@@ -40,7 +40,7 @@ def _metric(geom):
 
 @pytest.fixture(scope="module")
 def sketches():
-    return {v: load_green_heart(version=v).union_all() for v in VERSIONS}
+    return {v: load_green_heart(plan=v).union_all() for v in VERSIONS}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def places(data_dir):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_sketch_labels(version):
-    gh = load_green_heart(version=version)
+    gh = load_green_heart(plan=version)
     assert gh.crs.to_epsg() == 4326
     assert len(gh) == 1
     assert gh["zone"].tolist() == ["未分区"]  # zones exist only as published figures
@@ -66,19 +66,19 @@ def test_sketch_labels(version):
 def test_sketch_area_is_the_published_area(version):
     """The sketch is offset to the plan's published area: its geodesic area (pyproj, independent
     of the equal-area CRS the builder fits in) within 0.01 % (the builder's own tolerance)."""
-    area = _km2(load_green_heart(version=version).union_all())
+    area = _km2(load_green_heart(plan=version).union_all())
     assert area == pytest.approx(PLAN_VERSIONS[version]["area_km2"], rel=1e-4)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_sketch_area_column_is_the_geodesic_area(version):
-    gh = load_green_heart(version=version)
+    gh = load_green_heart(plan=version)
     assert gh["area_km2"].sum() == pytest.approx(_km2(gh.union_all()), rel=1e-6)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_sketch_is_one_valid_polygon(version):
-    geom = load_green_heart(version=version).geometry.iloc[0]
+    geom = load_green_heart(plan=version).geometry.iloc[0]
     assert geom.is_valid
     assert geom.geom_type == "Polygon"
 
@@ -215,7 +215,7 @@ def test_official_file_in_projected_crs(tmp_path):
     gdf = gpd.GeoDataFrame({"分区": ["禁止开发区"]}, geometry=[core], crs=4326).to_crs(4547)
     path = tmp_path / "cgcs.geojson"
     gdf.to_file(path)
-    gh = load_green_heart(path, version="2010-2030")
+    gh = load_green_heart(path, plan="2010-2030")
     assert gh["zone"].tolist() == ["禁止开发区"]
     assert shapely.hausdorff_distance(gh.geometry.iloc[0], core) < 1e-6
 
@@ -245,7 +245,7 @@ def test_unknown_zone_names_warned(tmp_path):
 
 def test_bad_version(tmp_path):
     with pytest.raises(InputError, match="unknown green-heart plan version '2030'"):
-        load_green_heart(version="2030")
+        load_green_heart(plan="2030")
 
 
 def test_missing_zone_column(tmp_path):

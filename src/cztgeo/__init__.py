@@ -15,7 +15,7 @@ from .encroachment import encroachment
 from .greenheart import load_green_heart
 from .io import read_vector, write_vector
 from .isochrones import isochrones
-from .maps import Layer, build_map, save_map, save_static
+from .maps import Layer, build_map, write_map, write_static
 from .network import Network, load_network
 from .rail import TransitNetwork, load_rail, plan_journeys, read_gtfs
 from .routing import travel_time_matrix, travel_times
@@ -48,13 +48,13 @@ __all__ = [
     "plan_journeys",
     "read_gtfs",
     "read_vector",
-    "save_map",
-    "save_static",
     "to_wgs84",
     "travel_time_matrix",
     "travel_times",
     "validate",
     "wgs84_to_gcj02",
+    "write_map",
+    "write_static",
     "write_vector",
 ]
 

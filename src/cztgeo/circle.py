@@ -588,7 +588,7 @@ def commute_circle(
         )
     gh = (
         green_heart if isinstance(green_heart, gpd.GeoDataFrame)
-        else load_green_heart(green_heart, version=plan)
+        else load_green_heart(green_heart, plan=plan)
     )  # fmt: skip
     if isinstance(walk_net, (str, os.PathLike)):
         walk_net = load_network(walk_net, mode="walk", settings=settings)

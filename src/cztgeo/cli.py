@@ -191,7 +191,7 @@ def green_heart(
     from .greenheart import load_green_heart
 
     return _write_layer(
-        lambda: load_green_heart(file, version=plan, crs=crs, zone_column=zone_column),
+        lambda: load_green_heart(file, plan=plan, crs=crs, zone_column=zone_column),
         output, "green-heart zones", "green-heart", inputs=_inputs(file),
     )  # fmt: skip
 
@@ -323,7 +323,7 @@ def encroachment(file: str, out: str, crs: str | None, id_column: str | None, zo
         folder = tx.folder(out)  # refuses an --out holding an input, before any work
         map_target = tx.file(map_path) if map_path else None
         features = read_vector(file, crs=crs, to_wgs=False)
-        gh = load_green_heart(green_heart_file, version=plan, crs=green_heart_crs)
+        gh = load_green_heart(green_heart_file, plan=plan, crs=green_heart_crs)
         available = sorted(set(gh["zone"]))
         gate = check_zone_names(list(fail_on), available, option="--fail-on") if fail_on else None
         if zones:

@@ -102,7 +102,7 @@ def _with_area(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def load_green_heart(
     path: str | os.PathLike[str] | None = None,
     *,
-    version: str = DEFAULT_VERSION,
+    plan: str = DEFAULT_VERSION,
     crs: CRSLike | None = None,
     zone_column: str | None = None,
 ) -> gpd.GeoDataFrame:
@@ -113,7 +113,7 @@ def load_green_heart(
     path
         An official boundary file in any vector format (GeoPackage, GeoJSON, Shapefile,
         GeoParquet, CSV with WKT) and any CRS. None loads the embedded **approximate sketch**.
-    version
+    plan
         Plan version: ``"2024-2035"`` (default) or ``"2010-2030"``. For the sketch it selects the
         metadata row; for a file it is recorded in the ``version`` column.
     crs
@@ -133,13 +133,13 @@ def load_green_heart(
     GreenHeartWarning
         When invalid geometries were repaired (each listed) or zone names are not known.
     """
-    if version not in PLAN_VERSIONS:
+    if plan not in PLAN_VERSIONS:
         raise InputError(
-            f"unknown green-heart plan version {version!r}: use one of {list(PLAN_VERSIONS)}"
+            f"unknown green-heart plan version {plan!r}: use one of {list(PLAN_VERSIONS)}"
         )
     if path is None:
         sk = _sketch()
-        out = sk[sk["version"] == version][["version", "zone", "approximate", "source", "geometry"]]
+        out = sk[sk["version"] == plan][["version", "zone", "approximate", "source", "geometry"]]
         return _with_area(out.copy().reset_index(drop=True))
 
     gdf = read_vector(path, crs=crs)
@@ -164,19 +164,19 @@ def load_green_heart(
         if zone_column is not None
         else pd.Series(UNZONED, index=gdf.index)
     )
-    known = set(PLAN_VERSIONS[version]["zones"]) | {UNZONED}
+    known = set(PLAN_VERSIONS[plan]["zones"]) | {UNZONED}
     unknown = sorted(set(zones) - known)
     if unknown:
         warnings.warn(
-            f"{name}: zone names {unknown} are not zones of the {version} plan "
-            f"({PLAN_VERSIONS[version]['zones']}); kept as given",
+            f"{name}: zone names {unknown} are not zones of the {plan} plan "
+            f"({PLAN_VERSIONS[plan]['zones']}); kept as given",
             GreenHeartWarning,
             stacklevel=2,
         )
     frame = gpd.GeoDataFrame({"zone": zones.to_numpy()}, geometry=gdf.geometry.values, crs=WGS84)
     out = frame.dissolve(by="zone", as_index=False)
     out.geometry = shapely.make_valid(out.geometry.values)
-    out.insert(0, "version", version)
+    out.insert(0, "version", plan)
     out["approximate"] = False
     out["source"] = f"official file {name}"
     out = out[["version", "zone", "approximate", "source", "geometry"]]
