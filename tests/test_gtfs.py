@@ -6,7 +6,7 @@ import zipfile
 
 import pandas as pd
 import pytest
-from cztgeo.synthetic import grid_lonlat
+from cztgeo.testing import grid_lonlat
 
 from cztgeo.errors import DataSourceError, InputError
 from cztgeo.gtfs import FALLBACK_HEADWAY_MINUTES, read_gtfs

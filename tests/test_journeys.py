@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cztgeo.synthetic import grid_lonlat
+from cztgeo.testing import grid_lonlat
 
 from cztgeo.errors import InputError
 from cztgeo.journeys import plan_journeys, transit_arrivals
