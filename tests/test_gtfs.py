@@ -6,11 +6,11 @@ import zipfile
 
 import pandas as pd
 import pytest
-from cztgeo.testing import grid_lonlat
 
 from cztgeo.errors import DataSourceError, InputError
 from cztgeo.gtfs import FALLBACK_HEADWAY_MINUTES, read_gtfs
 from cztgeo.journeys import transit_arrivals
+from cztgeo.testing import grid_lonlat
 
 A, B, C = grid_lonlat(0, 0, 1000.0), grid_lonlat(10, 0, 1000.0), grid_lonlat(20, 0, 1000.0)
 STOPS = f"stop_id,stop_name,stop_lat,stop_lon\nA,A,{A[1]},{A[0]}\nB,B,{B[1]},{B[0]}\nC,C,{C[1]},{C[0]}\n"

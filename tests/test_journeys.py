@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cztgeo.testing import grid_lonlat
 
 from cztgeo.errors import InputError
 from cztgeo.journeys import plan_journeys, transit_arrivals
 from cztgeo.rail import load_rail
+from cztgeo.testing import grid_lonlat
 from cztgeo.transit import Line, TransitNetwork
 
 
