@@ -163,7 +163,10 @@ def test_thresholds_sorted_and_nested(holed):
 
 def test_columns_crs_and_area_column(holed):
     iso = isochrones(holed, grid_lonlat(5, 30), minutes=[2, 4])
-    assert list(iso.columns) == ["minutes", "area_km2", "network", "coarse", "geometry"]
+    assert list(iso.columns) == [
+        "minutes", "area_km2", "network", "coarse", "snap_distance_m", "access_m",
+        "resolution_m", "local_kmh", "local_detour", "local_effective_kmh", "geometry",
+    ]  # fmt: skip
     assert iso.crs.to_epsg() == 4326
     assert iso["network"].str.contains("SYNTHETIC").all()
     assert not iso["coarse"].any()

@@ -112,7 +112,7 @@ def test_encroachment_map_points_are_markers_not_images():
     sites = gpd.GeoDataFrame(
         {"site": ["a", "b"]}, geometry=[inside, shapely.Point(113.6, 28.5)], crs=4326
     )
-    res = cztgeo.encroachment(sites, gh, id_column="site", include_outside=True)
+    res = cztgeo.encroachment(sites, gh, id_column="site", include_outside=True, guard=False)
     m = maps.encroachment_map(res, gh, id_column="site", approximate=True)
     page = maps.render_html(m, offline=True)
     docs = _docs(page)
