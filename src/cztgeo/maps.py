@@ -609,6 +609,8 @@ def _leaflet_assets() -> tuple[str, str]:
     return js, css
 
 
+leaflet_assets = _leaflet_assets  # public name (the service page inlines Leaflet too)
+
 _REMOTE_TAG = re.compile(
     r"<script[^>]+src=\"https?://[^\"]+\"[^>]*>\s*</script>|<link[^>]+href=\"https?://[^\"]+\"[^>]*/?>"
 )
