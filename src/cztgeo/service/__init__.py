@@ -11,7 +11,8 @@ The API speaks openrouteservice v2 (isochrones and matrix), so its clients work 
 from __future__ import annotations
 
 from .app import create_app
-from .engine import PROFILES, Engine, Limits, load_engine
+from .engine import PROFILES, Engine, Limits
+from .load import load_engine
 from .run import serve
 
 __all__ = ["PROFILES", "Engine", "Limits", "create_app", "load_engine", "serve"]

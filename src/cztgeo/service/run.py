@@ -77,7 +77,7 @@ def serve(
     import uvicorn
 
     from .app import create_app
-    from .engine import load_engine
+    from .load import load_engine
 
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise InputError(f"port must be an integer from 0 to 65535, got {port!r}")
