@@ -511,3 +511,37 @@ def _rgb(path) -> np.ndarray:
 def _shot(page, path):
     page.locator("#map").screenshot(path=str(path))
     return path
+
+
+# ---------------------------------------------------------------------- other networks
+
+
+def test_engine_on_an_osm_file_uses_its_walk_network(yuelu_osm, settings):
+    eng = load_engine(yuelu_osm, rail=False, settings=settings)
+    assert eng.modes == ("drive", "walk", "bike") and eng.periods == ("offpeak", "peak")
+    walk = cztgeo.load_network(yuelu_osm, mode="walk", settings=settings)
+    assert not eng.road("walk", "offpeak").net.coarse
+    pt = (float(walk.lon[10]), float(walk.lat[10]))
+    got = eng.reach("walk", pt, [5, 10], period="offpeak")
+    direct = cztgeo.isochrones(walk, pt, minutes=[5, 10], max_snap_m=1000.0)
+    for band, geom, area in zip(got.bands, direct.geometry, direct["area_km2"], strict=True):
+        assert band.area_km2 == pytest.approx(area, rel=1e-12)
+        assert _same_shape(band.geometry, geom)
+    # peak speeds are slower (urban factor 0.6, rural 0.85): every arc takes longer
+    off, peak = eng.road("drive", "offpeak").net, eng.road("drive", "peak").net
+    assert peak.time_s.sum() / off.time_s.sum() == pytest.approx(1 / 0.6, rel=0.2)
+    with pytest.raises(InputError, match="transit modes are off"):
+        eng.reach("transit", pt, [10], period="offpeak")
+
+
+def test_engine_on_a_prepared_cache_offers_drive_only(yuelu_osm, settings, tmp_path):
+    drive = cztgeo.load_network(yuelu_osm, mode="drive", settings=settings)
+    cache = drive.save(tmp_path / "yuelu_drive.cztnet")
+    eng = load_engine(cache, rail=False, settings=settings)
+    assert eng.modes == ("drive",) and eng.periods == ("offpeak",)
+    pt = (float(drive.lon[5]), float(drive.lat[5]))
+    with pytest.raises(InputError, match="needs a walk network"):
+        eng.reach("walk", pt, [10], period="offpeak")
+    with pytest.raises(InputError, match="fixed speeds"):
+        eng.reach("drive", pt, [10], period="peak")
+    assert eng.reach("drive", pt, [5], period="offpeak").bands[0].area_km2 > 0

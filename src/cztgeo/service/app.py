@@ -20,9 +20,12 @@ an unexpected failure is a 500 with the same shape, logged on the server, never 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Literal
 
+import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -306,6 +309,13 @@ def _add_routes(app: FastAPI, engine: Engine, page: str) -> None:
         return HTMLResponse(page)
 
 
+def _workers(engine: Engine) -> int:
+    import os
+
+    given = engine.limits.workers
+    return given if given is not None else max(2, 2 * (os.cpu_count() or 1))
+
+
 def create_app(engine: Engine) -> FastAPI:
     """The FastAPI app over a loaded :class:`~cztgeo.service.engine.Engine`.
 
@@ -314,7 +324,17 @@ def create_app(engine: Engine) -> FastAPI:
     from .. import __version__
     from .page import build_page
 
+    workers = _workers(engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # sync handlers run in anyio's thread pool: cap it so that at most `workers` requests
+        # compute at once (the others queue), which bounds memory under load
+        anyio.to_thread.current_default_thread_limiter().total_tokens = workers
+        yield
+
     app: FastAPI = FastAPIOffline(
+        lifespan=lifespan,
         title="cztgeo service",
         version=__version__,
         description=(

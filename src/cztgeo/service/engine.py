@@ -103,6 +103,7 @@ class Limits:
     max_range_minutes: float = 60.0
     max_matrix_locations: int = 100
     max_matrix_routes: int = 3500
+    workers: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,6 +165,7 @@ class Engine:
     limits: Limits
     notes: tuple[str, ...] = ()
     circle_geojson: Mapping[str, str] = field(default_factory=dict)
+    _extent: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0)
     _gh_area: shapely.Geometry = None
     _gh_km2: float = 0.0
     _pop_tree: shapely.STRtree | None = None
@@ -182,13 +184,7 @@ class Engine:
     @property
     def extent(self) -> tuple[float, float, float, float]:
         """lon/lat bounds of the drive network (every mode's points must lie near it)."""
-        net = self.road("drive", self.periods[0]).net
-        return (
-            float(net.lon.min()),
-            float(net.lat.min()),
-            float(net.lon.max()),
-            float(net.lat.max()),
-        )
+        return self._extent
 
     def check_mode(self, mode: str, period: str) -> None:
         """Raise InputError for a mode or period this engine does not offer."""
@@ -303,12 +299,19 @@ class Engine:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Minutes from each point to each stop and back: the better of walking and a taxi on
         the drive network (plus the taxi overhead), as :func:`cztgeo.commute_circle` does."""
+        from ..routing import snap_points
+
         rm = self.road("drive", period)
         stations = np.column_stack([tn.stop_lon, tn.stop_lat])
         snap = max(rm.max_snap_m, STATION_SNAP_M)
-        kw = {"max_snap_m": snap, "access_kmh": rm.access_kmh}
-        taxi_a = travel_time_matrix(rm.net, points, stations, **kw).to_numpy()
-        taxi_e = travel_time_matrix(rm.net, stations, points, **kw).to_numpy()
+        # stations beyond the drive network's reach get no taxi leg (walking only)
+        ok = snap_points(rm.net, stations, max_snap_m=1e12).distance_m <= snap
+        taxi_a = np.full((len(points), len(stations)), np.inf)
+        taxi_e = np.full((len(stations), len(points)), np.inf)
+        if ok.any():
+            kw = {"max_snap_m": snap, "access_kmh": rm.access_kmh}
+            taxi_a[:, ok] = travel_time_matrix(rm.net, points, stations[ok], **kw).to_numpy()
+            taxi_e[ok, :] = travel_time_matrix(rm.net, stations[ok], points, **kw).to_numpy()
         walk = tn.walk_minutes(points)
         acc = np.minimum(walk, taxi_a + tn.taxi_overhead_minutes)
         egr = np.minimum(walk.T, taxi_e + tn.taxi_overhead_minutes)

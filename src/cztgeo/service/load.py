@@ -5,6 +5,7 @@ What each mode means on each kind of network is described in :mod:`cztgeo.servic
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from dataclasses import replace
@@ -15,7 +16,7 @@ import numpy as np
 import shapely
 
 from ..crs import AREA_CRS, WGS84, reproject_geometry
-from ..errors import EmptyNetworkError
+from ..errors import EmptyNetworkError, InputError
 from ..isochrones import LOCAL_DETOUR, LOCAL_KMH, isochrones
 from ..routing import travel_time_matrix
 from ..speeds import BIKE_KMH, WALK_KMH, SpeedProfile
@@ -162,18 +163,27 @@ def _circle_geojson(engine: Engine, period: str) -> str:
     from ..circle import commute_circle
 
     modes = ["drive"] + (["transit"] if engine.transit else [])
-    cc = commute_circle(
-        engine.road("drive", period).net,
-        engine.transit.get(period),
-        modes=modes,
-        period=period,
-        green_heart=engine.green_heart,
-    )
+    try:
+        cc = commute_circle(
+            engine.road("drive", period).net,
+            engine.transit.get(period),
+            modes=modes,
+            period=period,
+            green_heart=engine.green_heart,
+        )
+    except InputError as exc:  # e.g. a network that does not reach the three centres
+        log.warning("no commute circle on this network: %s", exc)
+        empty = {"type": "FeatureCollection", "features": [], "note": f"no commute circle: {exc}"}
+        return json.dumps(empty, ensure_ascii=False)
     reach = cc.reach.assign(kind="centre")
     both = cc.overlap[cc.overlap["kind"] == "all"].assign(centre="all three")
     gdf = pd.concat([reach, both], ignore_index=True)
     cols = ["centre", "mode", "kind", "minutes", "area_km2", "green_heart_km2", "geometry"]
     return str(gdf[cols].to_json(drop_id=True))
+
+
+def _bounds(net: Network) -> tuple[float, float, float, float]:
+    return (float(net.lon.min()), float(net.lat.min()), float(net.lon.max()), float(net.lat.max()))
 
 
 def _freeze(engine: Engine) -> None:
@@ -269,6 +279,7 @@ def load_engine(
         _gh_km2=float(gh_area.area) / 1e6,
         _pop_tree=tree,
         _pop_values=vals,
+        _extent=_bounds(roads[("drive", periods[0])].net),
     )
     _warm_up(engine)
     circles = {p: _circle_geojson(engine, p) for p in periods}
