@@ -6,7 +6,8 @@ child process on 127.0.0.1, sends 1,000 ``POST /v2/isochrones/driving-car`` requ
 throughput, latency percentiles, errors and the server's memory (RSS) before, during and after.
 The peer, in the same run: the library called directly (``cztgeo.isochrones`` with the
 service's options) for the same points, in one thread and in 8 threads. Every server answer is
-compared with the direct one (geometry and area).
+compared with the direct one (geometry and area). The three runs alternate in blocks of 100
+requests so that other load on the machine falls on all of them alike.
 
 Points: uniform in the metro area (``load_boundaries("metro")``), kept when they lie within the
 service's snapping distance of the coarse skeleton (3 km); the share kept is printed (the
@@ -163,6 +164,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--block", type=int, default=100, help="requests per alternating block")
     args = ap.parse_args()
 
     net = cztgeo.load_network()
@@ -170,13 +172,31 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = start_server(port)
+    # the three runs alternate block by block, so that load from other processes on the
+    # machine falls on all of them alike
+    walls = {"server": 0.0, "d1": 0.0, "d8": 0.0}
+    lats: dict[str, list[float]] = {"server": [], "d1": [], "d8": []}
+    answers: list[Any] = []
+    direct: list[Any] = []
     try:
         wait_ready(url, proc)
         sampler = RssSampler(proc.pid)
         rss_before = sampler.proc.memory_info().rss
-        sampler.start()
         sampler.samples.append(rss_before)
-        s_wall, s_lat, answers = server_run(url, pts, args.clients)
+        sampler.start()
+        for start in range(0, len(pts), args.block):
+            block = pts[start : start + args.block]
+            wall, lat, out = server_run(url, block, args.clients)
+            walls["server"] += wall
+            lats["server"] += lat
+            answers += out
+            wall, lat, out = direct_run(net, block, 1)
+            walls["d1"] += wall
+            lats["d1"] += lat
+            direct += out
+            wall, lat, _ = direct_run(net, block, args.clients)
+            walls["d8"] += wall
+            lats["d8"] += lat
         sampler.stop.set()
         sampler.join()
         rss_after = sampler.proc.memory_info().rss
@@ -185,9 +205,9 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-
-    d1_wall, d1_lat, direct = direct_run(net, pts, 1)
-    d8_wall, d8_lat, _ = direct_run(net, pts, args.clients)
+    s_wall, s_lat = walls["server"], lats["server"]
+    d1_wall, d1_lat = walls["d1"], lats["d1"]
+    d8_wall, d8_lat = walls["d8"], lats["d8"]
     errors = [a for a in answers if not isinstance(a, dict)]
     mismatched = sum(
         not same(a, d) for a, d in zip(answers, direct, strict=True) if isinstance(a, dict)

@@ -284,13 +284,14 @@ def _add_routes(app: FastAPI, engine: Engine, page: str) -> None:
         return JSONResponse(_reach_geojson(engine, r))
 
     @app.get("/api/circle", tags=["page"], summary="The three centres' 30-minute circle")
-    def circle(period: Literal["offpeak", "peak"] = "offpeak") -> Response:
+    async def circle(period: Literal["offpeak", "peak"] = "offpeak") -> Response:
         if period not in engine.circle_geojson:
             raise InputError(f"period {period!r} is not available on this server")
         return Response(engine.circle_geojson[period], media_type="application/geo+json")
 
+    # cheap handlers are async: they answer at once, not behind the computations in the pool
     @app.get("/health", tags=["status"], summary="Readiness and what this server offers")
-    def health() -> dict[str, JsonValue]:
+    async def health() -> dict[str, JsonValue]:
         return {
             "status": "ready",
             "profiles": [p for p, m in PROFILES.items() if m not in engine.unavailable],
@@ -301,11 +302,11 @@ def _add_routes(app: FastAPI, engine: Engine, page: str) -> None:
         }
 
     @app.get("/v2/health", tags=["status"], summary="openrouteservice health check")
-    def ors_health() -> dict[str, str]:
+    async def ors_health() -> dict[str, str]:
         return {"status": "ready"}
 
     @app.get("/", include_in_schema=False)
-    def index() -> HTMLResponse:
+    async def index() -> HTMLResponse:
         return HTMLResponse(page)
 
 
@@ -313,7 +314,7 @@ def _workers(engine: Engine) -> int:
     import os
 
     given = engine.limits.workers
-    return given if given is not None else max(2, 2 * (os.cpu_count() or 1))
+    return given if given is not None else max(2, os.cpu_count() or 1)
 
 
 def create_app(engine: Engine) -> FastAPI:

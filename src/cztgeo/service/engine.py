@@ -95,6 +95,9 @@ class Limits:
         Largest isochrone range (ORS allows 60 minutes for driving).
     max_matrix_locations, max_matrix_routes
         Matrix locations and sources x destinations (ORS: 3,500 routes).
+    workers
+        Requests computed at once (the others wait their turn): more than the cores adds
+        memory, not throughput. None: the number of cores, at least 2.
     """
 
     max_body_bytes: int = 100_000
