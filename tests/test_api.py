@@ -73,3 +73,9 @@ def test_declared_gcj02_input_is_not_told_to_declare_gcj02(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1  # site 1 lies inside the green-heart sketch
     assert "gcj02" not in err.lower()
+
+
+def test_serve_refuses_a_bad_port_before_loading(capsys):
+    assert main(["serve", "--port", "70000"]) == 2
+    err = capsys.readouterr().err
+    assert "70000" in err and len(err.strip().splitlines()) == 1

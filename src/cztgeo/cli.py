@@ -545,6 +545,47 @@ def map_(ctx: click.Context, out: str, layers: str, network: str | None, isochro
     return EXIT_OK
 
 
+@cli.command(help="a local web app: click for isochrone bands, and an openrouteservice-v2 API")
+@click.option(
+    "--network",
+    help="OSM file (drive, walk and bike read from it) or a drive .cztnet (default: the embedded coarse skeleton)",
+)
+@click.option(
+    "--walk-network",
+    help="OSM file for foot-walking (default: from --network, else the skeleton at walking speed, APPROXIMATE)",
+)
+@click.option("--bike-network", help="OSM file for cycling-regular (default: as --walk-network)")
+@click.option(
+    "--rail-lines",
+    help="line-definition JSON or GTFS feed for the transit profiles (default: embedded)",
+)
+@click.option("--no-rail", is_flag=True, help="no transit profiles")
+@click.option(
+    "--green-heart",
+    "green_heart_file",
+    help="official green-heart file (default: approximate sketch)",
+)
+@click.option("--population", help="GeoTIFF or layer with a 'population' column (total_pop, panel)")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="address to bind; anything but loopback warns (no authentication)",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, network: str | None, walk_network: str | None,
+          bike_network: str | None, rail_lines: str | None, no_rail: bool,
+          green_heart_file: str | None, population: str | None, host: str, port: int) -> int:  # fmt: skip
+    from .service import serve as run
+
+    click.echo(f"cztgeo serve: loading networks, then http://{host}:{port}/ (Ctrl+C stops)")
+    run(network=network, host=host, port=port, settings=_settings(ctx), walk_network=walk_network,
+        bike_network=bike_network, rail=False if no_rail else (rail_lines or True),
+        green_heart=green_heart_file, population=population)  # fmt: skip
+    return EXIT_OK
+
+
 @cli.group(help="download and prepare OSM data (needs the internet)")
 def data() -> None:
     pass
