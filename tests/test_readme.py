@@ -23,6 +23,8 @@ import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 INTERNET = "needs the internet"
+#: A command that runs until stopped (a server): tests/test_service.py drives it.
+SERVER = "runs until stopped"
 
 # shell lines of the README that are not examples to run here, and why
 NOT_EXAMPLES = {
@@ -131,6 +133,8 @@ def test_command_runs_as_written(workspace, command):
 
     if INTERNET in command.context:
         pytest.skip(f"the README marks it: {INTERNET}")
+    if SERVER in command.context:
+        pytest.skip(f"the README marks it: {SERVER} (tests/test_service.py drives the server)")
     root, _ = workspace
     argv = shlex.split(command.text)[1:]
     expected = EXIT_CODES.get(argv[0], 0)
