@@ -4,11 +4,19 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cztgeo.boundaries import load_boundaries
 from cztgeo.cli import main
 from cztgeo.crs import METRIC_CRS, from_wgs84
-from cztgeo.encroachment import EncroachmentWarning, encroachment, gcj_guard, summarize
+from cztgeo.encroachment import (
+    STATUSES,
+    EncroachmentWarning,
+    encroachment,
+    gcj_guard,
+    summarize,
+)
 from cztgeo.errors import CRSError, GeometryError, InputError
 from cztgeo.greenheart import load_green_heart
 from cztgeo.network import load_network
@@ -331,3 +339,138 @@ def test_cli_csv_declared_gcj02_is_converted_then_checked(cli_inputs, tmp_path, 
             str(tmp_path / "o")]  # fmt: skip
     assert main(argv) == 1
     assert "1 of 1 features encroach" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast paths (grid-settled features, proven-valid polygons, tiled clipping, distances
+# through a tree of the boundary) against GEOS used directly, feature by feature.
+
+
+def _reference_rows(feats, zones, tol, min_area):
+    """Rows of encroachment() computed directly with shapely: repair, then for each zone and
+    feature the plain predicates, intersection and distance (no index, no grid)."""
+    g = shapely.make_valid(feats.geometry.values, method="structure", keep_collapsed=False)
+    g = np.where(shapely.is_valid(feats.geometry.values), feats.geometry.values, g)
+    dims = np.select([np.isin(shapely.get_type_id(g), (3, 6)),
+                      np.isin(shapely.get_type_id(g), (1, 5))], [2, 1], 0)  # fmt: skip
+    out = {}
+    for zone_name, z in zip(zones["zone"], zones.geometry.values, strict=True):
+        for fid, f, d in zip(feats["id"], g, dims, strict=True):
+            dist = shapely.distance(z, f)
+            if dist > tol:
+                continue
+            if not shapely.intersects(z, f):
+                out[(fid, zone_name)] = ("near", 0.0, 0.0, dist)
+                continue
+            inside = shapely.contains(z, f)
+            ov = f if inside else shapely.intersection(f, z)
+            area = shapely.area(ov) if d == 2 else 0.0
+            length = shapely.length(ov) if d == 1 else 0.0
+            status = "inside" if inside else ("sliver" if d == 2 and area < min_area else "partly")
+            out[(fid, zone_name)] = (status, area, length, 0.0)
+    return out
+
+
+def _zone_layer(rng, n_vertices):
+    """SYNTHETIC zoned layer: a wobbly outline with a hole, cut into a west and an east zone."""
+    ang = np.linspace(0, 2 * np.pi, n_vertices, endpoint=False)
+    r = 3000 * (1 + sum(rng.uniform(0.05, 0.2) / k * np.sin(k * ang + rng.uniform(0, 6))
+                        for k in (2, 3, 7, 17, 41)))  # fmt: skip
+    x0, y0 = 700000.0, 3090000.0
+    outer = shapely.Polygon(np.column_stack([x0 + r * np.cos(ang), y0 + r * np.sin(ang)]))
+    outer = outer.difference(shapely.Point(x0 + 300, y0 - 200).buffer(700, quad_segs=32))
+    west = outer.intersection(shapely.box(x0 - 1e4, y0 - 1e4, x0 + 137.0, y0 + 1e4))
+    east = outer.difference(shapely.box(x0 - 1e4, y0 - 1e4, x0 + 137.0, y0 + 1e4))
+    return gpd.GeoDataFrame(
+        {"version": "SYNTHETIC", "zone": ["west", "east"], "approximate": True},
+        geometry=[west, east], crs=METRIC_CRS,
+    )  # fmt: skip
+
+
+def _random_features(rng, n, bounds, edges=None):
+    """Rectangles, triangles, L-shapes, bowties (invalid), points and lines; half of them
+    within 150 m of ``edges`` (lines) when given."""
+    minx, miny, maxx, maxy = bounds
+    cx = rng.uniform(minx - 600, maxx + 600, n)
+    cy = rng.uniform(miny - 600, maxy + 600, n)
+    if edges is not None:
+        on = shapely.line_interpolate_point(edges, rng.uniform(0, 1, n // 2), normalized=True)
+        cx[: n // 2] = shapely.get_x(on) + rng.uniform(-150, 150, n // 2)
+        cy[: n // 2] = shapely.get_y(on) + rng.uniform(-150, 150, n // 2)
+    s = rng.uniform(2, 60, n)
+    kind = rng.integers(0, 6, n)
+    geoms = []
+    for x, y, h, k in zip(cx, cy, s, kind, strict=True):
+        if k == 0:
+            geoms.append(shapely.box(x, y, x + h, y + 0.5 * h))
+        elif k == 1:
+            geoms.append(shapely.Polygon([(x, y), (x + h, y), (x, y + h)]))
+        elif k == 2:
+            geoms.append(shapely.Polygon([(x, y), (x + 2 * h, y), (x + 2 * h, y + h),
+                                          (x + h, y + h), (x + h, y + 2 * h), (x, y + 2 * h)]))  # fmt: skip
+        elif k == 3:
+            geoms.append(shapely.Polygon([(x, y), (x + h, y + h), (x + h, y), (x, y + h)]))
+        elif k == 4:
+            geoms.append(shapely.Point(x, y))
+        else:
+            geoms.append(shapely.LineString([(x, y), (x + 3 * h, y + h), (x + 5 * h, y - h)]))
+    return gpd.GeoDataFrame({"id": np.arange(n)}, geometry=geoms, crs=METRIC_CRS)
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_vertices=st.sampled_from([40, 300, 1500]))
+def test_encroachment_equals_shapely_feature_by_feature(seed, n_vertices):
+    rng = np.random.default_rng(seed)
+    zones = _zone_layer(rng, n_vertices)
+    edges = shapely.union_all(zones.boundary.values)
+    feats = _random_features(rng, 4000, zones.total_bounds, edges)  # enough for the grid path
+    tol, min_area = float(rng.uniform(20, 300)), 1.0
+    with pytest.warns(EncroachmentWarning, match="invalid geometries repaired"):
+        res = encroachment(feats, zones, tolerance_m=tol, min_area_m2=min_area, guard=False)
+    # the layer goes through WGS84 as encroachment() reads it: the same zone coordinates
+    ref = _reference_rows(feats, zones.to_crs(4326).to_crs(METRIC_CRS), tol, min_area)
+    got = {(r.id, r.zone): r for r in res.itertuples()}
+    assert set(got) == set(ref)
+    for key, (status, area, length, dist) in ref.items():
+        r = got[key]
+        assert r.status == status, key
+        assert r.overlap_area_m2 == pytest.approx(area, rel=1e-9, abs=1e-9)
+        assert r.overlap_length_m == pytest.approx(length, rel=1e-9, abs=1e-9)
+        assert r.distance_m == pytest.approx(dist, rel=1e-9, abs=1e-9)
+    # rows sorted by status, then by overlap area and length, largest first
+    rank = res["status"].map({s: k for k, s in enumerate(STATUSES)}).to_numpy()
+    assert (np.diff(rank) >= 0).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-50, 50, allow_nan=False), st.floats(-50, 50, allow_nan=False)),
+        min_size=3,
+        max_size=14,
+    )
+)
+def test_proven_valid_never_vouches_for_an_invalid_polygon(points):
+    from cztgeo.zonegrid import Facts, proven_valid
+
+    ring = [*points, points[0]]
+    ang = np.linspace(0, 2 * np.pi, 6)[:-1]
+    star = [(np.cos(a * 2) * 10, np.sin(a * 2) * 10) for a in ang]  # a pentagram: turns twice
+    geoms = np.array(
+        [shapely.Polygon(ring), shapely.Polygon(star), shapely.box(0, 0, 3, 1),
+         shapely.Point(1, 2), shapely.Polygon([(0, 0), (1, 0), (1, 0), (0, 1)])],
+        dtype=object,
+    )  # fmt: skip
+    facts = Facts(shapely.get_type_id(geoms), shapely.get_num_coordinates(geoms),
+                   shapely.get_coordinates(geoms), shapely.bounds(geoms))  # fmt: skip
+    proven = proven_valid(geoms, facts)
+    assert not (proven & ~shapely.is_valid(geoms)).any()
+    assert list(proven[1:]) == [False, True, True, False]  # star, rectangle, point, repeat
+
+
+def test_coordinates_outside_the_crs_refused_with_rows_named():
+    feats = _random_features(np.random.default_rng(0), 3000, (700000, 3090000, 705000, 3095000))
+    bad = feats.copy()
+    bad.loc[17, "geometry"] = shapely.box(1.5e6, 3090000, 1.5e6 + 10, 3090010)  # 121°E
+    with pytest.raises(CRSError, match=r"rows \[17\] fall outside the area of use"):
+        encroachment(bad, guard=False)

@@ -417,3 +417,65 @@ def test_settings_are_documented_columns_that_survive_a_file(tmp_path):
     back = gpd.read_file(path)
     assert back["local_effective_kmh"].tolist() == pytest.approx([20.0 / 1.3] * 2)
     assert back["resolution_m"].tolist() == pytest.approx(iso["resolution_m"].tolist())
+
+
+# ---------------------------------------------------------------------------------------------
+# The access rule against an independent exact reference, sharing no code with
+# cztgeo.isochrones or cztgeo.polygonise: node times from the router, then every arc whose
+# tail is reached in time, cut where the time runs out (times linear along the arc), and the
+# snapped origin's own street both ways; each piece buffered by the access distance (circles
+# of 64 segments), all unioned. Small thresholds included.
+
+
+def exact_access_reach(net, origin, minutes, access_m, walk_kmh=4.5):
+    from cztgeo.routing import snap_points, travel_times
+
+    T = minutes * 60.0
+    node_t = travel_times(net, origin, access_kmh=walk_kmh) * 60.0
+    tail = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
+    head = np.asarray(net.head)
+    segs = [(net.x[tail], net.y[tail], net.x[head], net.y[head], node_t[tail], net.time_s)]
+    sn = snap_points(net, origin)
+    for i, arc in enumerate(sn.arc):
+        walk = sn.distance_m[i] / (walk_kmh / 3.6)
+        sx, sy = sn.x[i : i + 1], sn.y[i : i + 1]
+        u, w = tail[arc], head[arc]
+        segs.append((sx, sy, net.x[[w]], net.y[[w]], [walk], [(1 - sn.frac[i]) * net.time_s[arc]]))
+        back = np.flatnonzero((tail == w) & (head == u))
+        if back.size:
+            segs.append(
+                (sx, sy, net.x[[u]], net.y[[u]], [walk], [sn.frac[i] * net.time_s[back[0]]])
+            )
+    x0, y0, x1, y1, ta, dt = (
+        np.concatenate([np.asarray(a, float) for a in z]) for z in zip(*segs, strict=True)
+    )
+    ok = ta <= T
+    x0, y0, x1, y1, ta, dt = x0[ok], y0[ok], x1[ok], y1[ok], ta[ok], dt[ok]
+    f = np.clip((T - ta) / np.maximum(dt, 1e-12), 0.0, 1.0)
+    ends = np.column_stack([x0 + f * (x1 - x0), y0 + f * (y1 - y0)])
+    lines = shapely.linestrings(np.stack([np.column_stack([x0, y0]), ends], axis=1))
+    return shapely.union_all(shapely.buffer(lines, access_m, quad_segs=16))
+
+
+ALL_MINUTES = [0.5, 1, 2, 3, 4, 6, 10, 15]
+
+
+def test_iou_vs_independent_exact_on_helsinki_every_threshold(helsinki_pbf, tmp_path):
+    from cztgeo.network import NetworkWarning
+
+    with pytest.warns(NetworkWarning):
+        net = load_network(helsinki_pbf, mode="drive", settings=Settings(cache_dir=tmp_path))
+    origin = (float(np.median(net.lon)), float(np.median(net.lat)))
+    iso = isochrones(net, origin, minutes=ALL_MINUTES)
+    for m, got in zip(ALL_MINUTES, _metric(iso, net.crs), strict=True):
+        ref = exact_access_reach(net, origin, m, 100.0)
+        assert iou(got, ref) >= 0.995, m
+        assert got.is_valid
+
+
+def test_iou_vs_independent_exact_on_the_synthetic_grid_every_threshold(holed):
+    origin = grid_lonlat(3, 3)
+    minutes = [0.5, 1, 2, 3, 4, 6, 8]
+    iso = isochrones(holed, origin, minutes=minutes)
+    for m, got in zip(minutes, _metric(iso, holed.crs), strict=True):
+        assert iou(got, exact_access_reach(holed, origin, m, 100.0)) >= 0.995, m

@@ -151,3 +151,24 @@ def test_triangle_inequality(a, b, c):
     pts = [grid_lonlat(*a), grid_lonlat(*b), grid_lonlat(*c)]
     m = travel_time_matrix(GRID, pts, access_kmh=1e9).to_numpy()
     assert m[0, 2] <= m[0, 1] + m[1, 2] + 1e-6
+
+
+@pytest.mark.parametrize("n_points", [3, 300])  # scanned directly, and through the KD-tree
+def test_snap_is_the_nearest_arc_as_shapely_measures_it(n_points):
+    from cztgeo.routing import project
+
+    net = load_network()  # the coarse skeleton: arcs from metres to kilometres long
+    rng = np.random.default_rng(n_points)
+    lon = rng.uniform(net.lon.min() - 0.02, net.lon.max() + 0.02, n_points)
+    lat = rng.uniform(net.lat.min() - 0.02, net.lat.max() + 0.02, n_points)
+    snap = snap_points(net, np.column_stack([lon, lat]), max_snap_m=1e6)
+    x, y = project(net, np.column_stack([lon, lat]))
+    pts = shapely.points(x, y)
+    segs = net.segments(metric=True)
+    nearest = shapely.distance(pts[:, None], segs[None, :]).min(axis=1)  # every arc, by GEOS
+    np.testing.assert_allclose(snap.distance_m, nearest, rtol=0, atol=1e-6)
+    chosen = shapely.distance(pts, segs[snap.arc])
+    np.testing.assert_allclose(chosen, nearest, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(np.hypot(snap.x - x, snap.y - y), nearest, rtol=0, atol=1e-6)
+    rev = net.reverse[snap.arc]
+    assert ((rev < 0) | (rev > snap.arc)).all()  # a two-way street's lower-numbered arc

@@ -1,10 +1,11 @@
 """The grid polygoniser: a distance (or time) field on a grid, and polygons from it.
 
-Used by :func:`cztgeo.isochrones.isochrones`: the reached arc pieces are sampled every half grid
-cell; a Euclidean distance transform finds, for every cell, the nearest sampled seed; the
-distance to that seed's exact sample point gives a sub-cell field, and filled contours of it
-(contourpy, linear interpolation) give polygons with holes. Hand-written because no library
-turns a network's reached pieces into isochrone polygons this way.
+Used by :func:`cztgeo.isochrones.isochrones`: the reached arc pieces are sampled every grid
+cell; the distance from each cell to the nearest sampled cell is computed out to one cell past
+the access distance (:func:`near_field`); filled contours of it (contourpy, linear
+interpolation) give polygons with holes, whose vertices are then moved onto the exact level
+set of the nearest piece, with points added along the arcs around piece ends. Hand-written
+because no library turns a network's reached pieces into isochrone polygons this way.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import contourpy
 import numpy as np
 import shapely
-from scipy import ndimage
 
 from .routing import segment_param
 
@@ -24,8 +24,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cztgeo.isochrones")
 
-#: Largest grid (cells) before the cell size is coarsened.
+#: Largest grid (cells) before the cell size is coarsened (local streets); the access rule
+#: coarsens beyond ``ACCESS_CELLS``, up to ``MAX_ACCESS_CELL`` times the access distance.
 MAX_CELLS = 1_000_000
+ACCESS_CELLS = 600_000
+MAX_ACCESS_CELL = 0.85
+#: Largest sag (in cells) of a chord of the boundary's arcs: points are added on them.
+DENSIFY_TOL = 0.02
 
 
 def reached_pieces(
@@ -40,43 +45,6 @@ def reached_pieces(
     f = np.clip((t_s - t0[ok]) / np.where(dt[ok] > 0, dt[ok], 1.0), 0.0, 1.0)
     f = np.where(dt[ok] > 0, f, 1.0)
     return x0[ok], y0[ok], x0[ok] + f * (x1[ok] - x0[ok]), y0[ok] + f * (y1[ok] - y0[ok])
-
-
-def _cell_segments(
-    x0: NDArray[np.float64],
-    y0: NDArray[np.float64],
-    x1: NDArray[np.float64],
-    y1: NDArray[np.float64],
-    xmin: float,
-    ymin: float,
-    res: float,
-    nx: int,
-) -> tuple[NDArray[np.float64], ...]:
-    """Cut straight pieces into the runs that fall in each grid cell (cells by nearest centre).
-
-    Points are placed every ``res`` along each piece; consecutive points of one piece in the
-    same cell form one run, which is a straight sub-segment (joined to the previous run so
-    nothing is lost between them). Returns (ax, ay, bx, by, length, cell) per run.
-    """
-    seg = np.hypot(x1 - x0, y1 - y0)
-    n = np.maximum(np.ceil(seg / res).astype(np.int64), 1) + 1
-    piece = np.repeat(np.arange(seg.size), n)
-    starts = np.cumsum(n) - n
-    k = np.arange(piece.size) - np.repeat(starts, n)
-    s = k / (n[piece] - 1)
-    px = x0[piece] + s * (x1 - x0)[piece]
-    py = y0[piece] + s * (y1 - y0)[piece]
-    cell = np.rint((py - ymin) / res).astype(np.int64) * nx + np.rint((px - xmin) / res).astype(
-        np.int64
-    )
-    new_run = np.ones(piece.size, dtype=bool)
-    new_run[1:] = (cell[1:] != cell[:-1]) | (piece[1:] != piece[:-1])
-    first = np.flatnonzero(new_run)
-    last = np.r_[first[1:] - 1, piece.size - 1]
-    # start each run at the previous point of the same piece, so runs overlap at cell edges
-    prev = np.where((first > 0) & (k[first] > 0), first - 1, first)
-    ax, ay, bx, by = px[prev], py[prev], px[last], py[last]
-    return ax, ay, bx, by, np.hypot(bx - ax, by - ay), cell[first]
 
 
 def _segment_nearest(
@@ -106,27 +74,39 @@ def polygons_from_field(
     filled: Any = gen.filled(-1.0, level)
     points, offsets = filled[0], filled[1]
     if refine is not None and len(points):
-        sizes = [len(p) for p in points]
-        moved = refine(np.concatenate(points))
-        points = np.split(moved, np.cumsum(sizes)[:-1])
+        # rings numbered through all polygons; refine moves (and may add) vertices
+        ring_len = np.concatenate([np.diff(off) for off in offsets])
+        ring = np.repeat(np.arange(ring_len.size), ring_len)
+        moved, ring = refine(np.concatenate(points), ring)
+        ring_len = np.bincount(ring, minlength=ring_len.size)
+        per_poly = [len(off) - 1 for off in offsets]
+        rings_all = np.split(moved, np.cumsum(ring_len)[:-1])
+        bounds = np.cumsum([0, *per_poly])
+        grouped = [rings_all[bounds[i] : bounds[i + 1]] for i in range(len(per_poly))]
+    else:
+        grouped = [
+            [pts[off[i] : off[i + 1]] for i in range(len(off) - 1)]
+            for pts, off in zip(points, offsets, strict=True)
+        ]
     polys = []
-    for pts, off in zip(points, offsets, strict=True):
-        rings = [pts[off[i] : off[i + 1]] for i in range(len(off) - 1)]
+    for rings in grouped:
         shell, holes = rings[0], [r for r in rings[1:] if len(r) >= 4]
         if len(shell) >= 4:
             polys.append(shapely.Polygon(shell, holes))
     if not polys:
         return shapely.MultiPolygon()
     geom = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
-    # moved vertices can leave near-coincident edges: snapping to a 1 cm grid nodes them and
-    # returns a valid polygon that later overlays (union, intersection) handle robustly
-    if not geom.is_valid:
-        try:
-            geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
-        except shapely.errors.GEOSException:
-            # GEOS's structure repair can fail on a side-location conflict: repair each
-            # polygon on its own, then union (slower, always valid)
-            geom = shapely.union_all([_repair(p) for p in polys])
+    # moved vertices can cross or leave near-coincident edges: a repaired polygon is snapped
+    # to a 1 cm grid, which nodes them, so that later overlays (union, intersection) handle it
+    # robustly (a valid one is returned as it is)
+    if geom.is_valid:
+        return geom
+    try:
+        geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+    except shapely.errors.GEOSException:
+        # GEOS's structure repair can fail on a side-location conflict: repair each
+        # polygon on its own, then union (slower, always valid)
+        geom = shapely.union_all([_repair(p) for p in polys])
     return polygonal(shapely.set_precision(geom, 0.01))
 
 
@@ -158,6 +138,206 @@ def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if len(parts) > 1 else parts[0]
 
 
+def _samples(
+    x0: NDArray[np.float64],
+    y0: NDArray[np.float64],
+    x1: NDArray[np.float64],
+    y1: NDArray[np.float64],
+    xmin: float,
+    ymin: float,
+    res: float,
+    nx: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Points every ``res`` (at most) along each piece, ends included: the grid cell of each
+    (nearest centre, flat index) and its piece."""
+    seg = np.hypot(x1 - x0, y1 - y0)
+    n = np.maximum(np.ceil(seg / res).astype(np.int64), 1) + 1
+    piece = np.repeat(np.arange(seg.size), n)
+    s = (np.arange(piece.size) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n - 1, n)
+    px = x0[piece] + s * (x1 - x0)[piece]
+    py = y0[piece] + s * (y1 - y0)[piece]
+    cell = np.rint((py - ymin) / res).astype(np.int64) * nx
+    cell += np.rint((px - xmin) / res).astype(np.int64)
+    return cell, piece
+
+
+def _offsets(reach: float) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Cell offsets (dy, dx) within ``reach`` cells, nearest first, and their squared length."""
+    k = int(np.floor(reach))
+    dy, dx = (a.ravel() for a in np.mgrid[-k : k + 1, -k : k + 1])
+    d2 = dy * dy + dx * dx
+    order = np.argsort(d2[d2 <= reach * reach], kind="stable")
+    keep = np.flatnonzero(d2 <= reach * reach)[order]
+    return dy[keep], dx[keep], d2[keep]
+
+
+def near_field(seed: NDArray[np.bool_], res: float, reach: float) -> NDArray[np.float64]:
+    """The Euclidean distance transform of the seed cells, computed only out to ``reach`` cells
+    (``res * (reach + 1)`` beyond): the distance from each cell's centre to the nearest seed
+    cell's centre.
+
+    For the small reach of an isochrone's access distance this is a few shifted ORs of the
+    seed image per distinct offset length, far cheaper than the full transform; within the
+    reach the values are the same.
+    """
+    h, w = seed.shape
+    field = np.full((h, w), res * (reach + 1.0))  # finite: contourpy masks inf
+    dy, dx, d2 = _offsets(reach)
+    hit = np.empty_like(seed)
+    for value in np.unique(d2)[::-1]:  # farthest first: nearer seeds overwrite
+        hit[:] = False
+        for oy, ox in zip(dy[d2 == value], dx[d2 == value], strict=True):
+            a, b = max(0, -oy), max(0, -ox)
+            c, d = h - max(0, oy), w - max(0, ox)
+            hit[a:c, b:d] |= seed[a + oy : c + oy, b + ox : d + ox]
+        np.copyto(field, res * np.sqrt(value), where=hit)
+    return field
+
+
+class _Refiner:
+    """Moves contour vertices onto the exact level set ``access_m`` of the nearest reached
+    piece, searched among the pieces sampled in the 5 x 5 cells around the vertex's nearest
+    seed cell (from the distance transform's feature indices)."""
+
+    def __init__(self, pieces: tuple[NDArray[np.float64], ...], cell: NDArray[np.int64],
+                 piece: NDArray[np.int64], seed: NDArray[np.bool_], reach: float,
+                 window: tuple[float, float, int, int], grid: tuple[float, int, int],
+                 access_m: float) -> None:  # fmt: skip
+        self.pieces, self.cell, self.piece, self.seed = pieces, cell, piece, seed
+        self.search = _offsets(reach)
+        self.window, self.grid, self.access_m = window, grid, access_m
+        self.region = np.zeros(grid[1] * grid[2], dtype=bool)  # cells in the lookup
+        self.p_piece = np.zeros(0, dtype=np.int64)
+        self.first = self.count = np.zeros(self.region.size, dtype=np.int64)
+
+    def _nearest_seeds(self, iy: NDArray[np.int64], ix: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:  # fmt: skip
+        """The nearest seed cell to each cell (iy, ix) of the window, searched outwards; the
+        cell itself where none lies within the reach."""
+        h, w = self.seed.shape
+        sy, sx = iy.copy(), ix.copy()
+        todo = np.arange(iy.size)
+        for oy, ox in zip(*self.search[:2], strict=True):
+            yy, xx = iy[todo] + oy, ix[todo] + ox
+            ok = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+            hit = ok & self.seed[np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1)]
+            sy[todo[hit]], sx[todo[hit]] = yy[hit], xx[hit]
+            todo = todo[~hit]
+            if todo.size == 0:
+                break
+        return sy, sx
+
+    def _windows(self, pts: NDArray[np.float64]) -> NDArray[np.int64]:
+        """The 5 x 5 cells (flat indices) around each point's nearest seed cell."""
+        x_lo, y_lo, r0, c0 = self.window
+        res, nx, ny = self.grid
+        h, w = self.seed.shape
+        iy = np.clip(np.rint((pts[:, 1] - y_lo) / res).astype(np.int64), 0, h - 1)
+        ix = np.clip(np.rint((pts[:, 0] - x_lo) / res).astype(np.int64), 0, w - 1)
+        sy, sx = self._nearest_seeds(iy, ix)
+        sy, sx = sy + r0, sx + c0
+        off = np.arange(-2, 3)
+        rows = np.clip(sy[:, None, None] + off[:, None], 0, ny - 1)
+        cols = np.clip(sx[:, None, None] + off[None, :], 0, nx - 1)
+        return np.asarray((rows * nx + cols).reshape(len(pts), 25), dtype=np.int64)
+
+    def _lookup(self, cells: NDArray[np.int64]) -> None:
+        """Make sure the (cell -> pieces) table covers ``cells`` (built once, grown rarely)."""
+        if self.region[cells].all():
+            return
+        self.region[cells] = True
+        keep = self.region[self.cell]
+        n_pieces = self.pieces[0].size
+        pairs = np.unique(self.cell[keep] * n_pieces + self.piece[keep])
+        p_cell, self.p_piece = np.divmod(pairs, n_pieces)
+        u, first, count = np.unique(p_cell, return_index=True, return_counts=True)
+        self.first = np.zeros(self.region.size, dtype=np.int64)
+        self.count = np.zeros(self.region.size, dtype=np.int64)
+        self.first[u], self.count[u] = first, count
+
+    def _move(self, pts: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+        """The points moved onto the level set (those that move less than a cell), the
+        nearest point (qx, qy) of each on the reached network, and whether it moved."""
+        near = self._windows(pts).ravel()
+        self._lookup(near)
+        first, count = self.first[near], self.count[near]
+        # every (vertex, candidate piece) pair at once, grouped by vertex
+        vertex = np.repeat(np.arange(len(pts)).repeat(25), count)
+        pos = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        k = self.p_piece[np.repeat(first, count) + pos]
+        x0, y0, x1, y1 = self.pieces
+        dd, qx_all, qy_all = _segment_nearest(
+            pts[vertex, 0], pts[vertex, 1], x0[k], y0[k], x1[k], y1[k]
+        )
+        best = np.full(len(pts), np.inf)
+        if dd.size:
+            has = np.flatnonzero(np.bincount(vertex, minlength=len(pts)) > 0)
+            best[has] = np.minimum.reduceat(dd, np.searchsorted(vertex, has))
+        at = np.flatnonzero(dd == best[vertex])
+        at = at[np.r_[True, vertex[at][1:] != vertex[at][:-1]]] if at.size else at
+        qx, qy = pts[:, 0].copy(), pts[:, 1].copy()
+        qx[vertex[at]], qy[vertex[at]] = qx_all[at], qy_all[at]
+        ok = np.isfinite(best) & (best > 1e-9)
+        scale = np.where(ok, self.access_m / np.where(ok, best, 1.0), 1.0)
+        newx = qx + (pts[:, 0] - qx) * scale
+        newy = qy + (pts[:, 1] - qy) * scale
+        move = np.hypot(newx - pts[:, 0], newy - pts[:, 1])
+        keep_move = ok & (move < 0.75 * self.grid[0])  # the cheap field is off by <= 0.71 cells
+        moved = np.column_stack(
+            [np.where(keep_move, newx, pts[:, 0]), np.where(keep_move, newy, pts[:, 1])]
+        )
+        return moved, qx, qy, keep_move
+
+    def __call__(
+        self, pts: NDArray[np.float64], ring: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Vertices moved onto the level set, and points added on the arcs between them.
+
+        Where two consecutive vertices have the same nearest point q (the end of a piece),
+        the boundary between them is the arc of radius ``access_m`` around q: points are added
+        on it so that no chord sags more than ``DENSIFY_TOL`` cells. Between vertices nearest
+        to one piece's inside, the boundary is straight (the offset of the piece).
+        """
+        moved, qx, qy, ok_move = self._move(pts)
+        ok = np.asarray(ok_move, dtype=bool)
+        edge = np.flatnonzero(ring[1:] == ring[:-1])
+        a, b = edge, edge + 1
+        res = self.grid[0]
+        arc = ok[a] & ok[b] & (np.hypot(qx[a] - qx[b], qy[a] - qy[b]) < 1e-9 * res + 1e-9)
+        a, b = a[arc], b[arc]
+        ux, uy = moved[a, 0] - qx[a], moved[a, 1] - qy[a]
+        vx, vy = moved[b, 0] - qx[a], moved[b, 1] - qy[a]
+        turn = np.arctan2(ux * vy - uy * vx, ux * vx + uy * vy)
+        # consecutive vertices a cell or so apart, 0.6 cells or more from q: a wide turn is
+        # not one arc (vertices either side of a road end); those edges stay
+        turn = np.where(np.abs(turn) < np.pi / 3, turn, 0.0)
+        sag = min(DENSIFY_TOL * res, 0.5 * self.access_m)
+        step = 2.0 * np.arccos(1.0 - sag / self.access_m)  # the angle of a chord sagging `sag`
+        parts = np.ceil(np.abs(turn) / step).astype(np.int64)
+        extra = np.maximum(parts - 1, 0)
+        if extra.sum() == 0:
+            return moved, ring
+        which = np.repeat(np.arange(a.size), extra)
+        j = np.arange(which.size) - np.repeat(np.cumsum(extra) - extra, extra) + 1
+        ang = np.arctan2(uy, ux)[which] + turn[which] * j / parts[which]
+        new = np.column_stack(
+            [qx[a][which] + self.access_m * np.cos(ang), qy[a][which] + self.access_m * np.sin(ang)]
+        )
+        at = b[which]  # inserted before the edge's second vertex, in order
+        return np.insert(moved, at, new, axis=0), np.insert(ring, at, ring[at])
+
+
+def _cell_size(area_m2: float, res: float, access_m: float) -> float:
+    """The cell size: ``res``, coarsened to keep the grid within ``ACCESS_CELLS`` cells but not
+    beyond ``MAX_ACCESS_CELL`` times the access distance (the refinement needs the level set
+    a cell or more from the roads) unless the grid would exceed ``MAX_CELLS``."""
+    if area_m2 / (res * res) <= ACCESS_CELLS:
+        return res
+    new = max(res, min(float(np.sqrt(area_m2 / ACCESS_CELLS)), MAX_ACCESS_CELL * access_m))
+    new = max(new, float(np.sqrt(area_m2 / MAX_CELLS)))
+    log.info("isochrone grid coarsened from %.1f m to %.1f m", res, new)
+    return new
+
+
 def grid_isochrones(
     pieces: tuple[NDArray[np.float64], ...],
     thresholds_s: list[float],
@@ -171,10 +351,7 @@ def grid_isochrones(
     if allx.size == 0:
         return [shapely.MultiPolygon() for _ in thresholds_s], res
     area = (np.ptp(allx) + 2 * access_m) * (np.ptp(ally) + 2 * access_m)
-    if area / (res * res) > MAX_CELLS:
-        new = float(np.sqrt(area / MAX_CELLS))
-        log.info("isochrone grid coarsened from %.1f m to %.1f m", res, new)
-        res = new
+    res = _cell_size(area, res, access_m)
     pad = access_m + 2.5 * res
     xmin, ymin = float(allx.min() - pad), float(ally.min() - pad)
     nx = int(np.ceil((allx.max() + pad - xmin) / res)) + 1
@@ -182,78 +359,29 @@ def grid_isochrones(
     xs: NDArray[np.float64] = xmin + res * np.arange(nx, dtype=np.float64)
     ys: NDArray[np.float64] = ymin + res * np.arange(ny, dtype=np.float64)
     m = int(np.ceil(pad / res)) + 1
-    running = np.full((ny, nx), np.inf)
+    running = np.full((ny, nx), np.finfo(np.float64).max)
     out = []
     for x0, y0, x1, y1 in reached:
         if x0.size == 0:
             out.append(shapely.MultiPolygon())
             continue
-        ax, ay, bx, by, _, cell = _cell_segments(x0, y0, x1, y1, xmin, ymin, res, nx)
-        # runs grouped by cell (CSR): a cell may hold several roads near a junction
-        srt = np.argsort(cell, kind="stable")
-        sc = cell[srt]
-        first = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
-        cells = sc[first]
-        count = np.diff(np.r_[first, sc.size])
-        start_of = np.zeros(ny * nx, dtype=np.int32)
-        count_of = np.zeros(ny * nx, dtype=np.int32)
-        start_of[cells] = first
-        count_of[cells] = count
-        seed = (count_of > 0).reshape(ny, nx)
+        cell, piece = _samples(x0, y0, x1, y1, xmin, ymin, res, nx)
+        flat = np.zeros(ny * nx, dtype=bool)
+        flat[cell] = True
+        seed = flat.reshape(ny, nx)
         rows = np.flatnonzero(seed.any(axis=1))
         cols = np.flatnonzero(seed.any(axis=0))
         r0, r1 = max(rows[0] - m, 0), min(rows[-1] + m + 1, ny)
         c0, c1 = max(cols[0] - m, 0), min(cols[-1] + m + 1, nx)
-        edt, (jy, jx) = ndimage.distance_transform_edt(
-            ~seed[r0:r1, c0:c1], sampling=res, return_indices=True
-        )
         # The distance to the nearest seed cell's centre is within 0.71 cells of the true
-        # distance: contour that cheap field, then move every contour vertex onto the exact
-        # level set of the nearest run (searched in the 5 x 5 cells around the vertex's
-        # nearest seed cell). Work is proportional to the boundary, not the area.
-        d = np.asarray(edt, dtype=np.float64)
+        # distance: contour that cheap field (needed only out to the contour and one cell
+        # beyond), then move every contour vertex onto the exact level set of the nearest
+        # piece. Work is proportional to the boundary, not the area.
+        reach = access_m / res + 1.5
+        window = seed[r0:r1, c0:c1]
         sub = running[r0:r1, c0:c1]
-        np.minimum(sub, d, out=sub)  # reached sets grow with time: keep the fields nested
-        wjy, wjx = jy, jx
-
-        def refine(pts: NDArray[np.float64], _r0: int = r0, _c0: int = c0, _jy: Any = wjy,
-                   _jx: Any = wjx, _runs: tuple[Any, ...] = (ax, ay, bx, by, srt, start_of, count_of)) -> NDArray[np.float64]:  # fmt: skip
-            rax, ray, rbx, rby, rsrt, rstart, rcount = _runs
-            h, w = _jy.shape
-            iy = np.clip(np.rint((pts[:, 1] - ys[_r0]) / res).astype(np.int64), 0, h - 1)
-            ix = np.clip(np.rint((pts[:, 0] - xs[_c0]) / res).astype(np.int64), 0, w - 1)
-            cy, cx = _jy[iy, ix] + _r0, _jx[iy, ix] + _c0
-            best = np.full(len(pts), np.inf)
-            qx = pts[:, 0].copy()
-            qy = pts[:, 1].copy()
-            for oy in range(-2, 3):
-                for ox in range(-2, 3):
-                    c = np.clip(cy + oy, 0, ny - 1) * nx + np.clip(cx + ox, 0, nx - 1)
-                    n_in, s0 = rcount[c], rstart[c]
-                    for r in range(int(n_in.max(initial=0))):
-                        sel = np.flatnonzero(n_in > r)
-                        kk = rsrt[s0[sel] + r]
-                        dd, nx_, ny_ = _segment_nearest(
-                            pts[sel, 0], pts[sel, 1], rax[kk], ray[kk], rbx[kk], rby[kk]
-                        )
-                        better = dd < best[sel]
-                        upd = sel[better]
-                        best[upd] = dd[better]
-                        qx[upd] = nx_[better]
-                        qy[upd] = ny_[better]
-            ok = np.isfinite(best) & (best > 1e-9)
-            scale = np.where(ok, access_m / np.where(ok, best, 1.0), 1.0)
-            newx = qx + (pts[:, 0] - qx) * scale
-            newy = qy + (pts[:, 1] - qy) * scale
-            move = np.hypot(newx - pts[:, 0], newy - pts[:, 1])
-            keep = ok & (move < res)  # the cheap field is off by at most 0.71 cells
-            return np.column_stack(
-                [np.where(keep, newx, pts[:, 0]), np.where(keep, newy, pts[:, 1])]
-            )
-
+        np.minimum(sub, near_field(window, res, reach), out=sub)  # sets grow with time: nested
+        refine = _Refiner((x0, y0, x1, y1), cell, piece, window, reach + 1.0,
+                          (float(xs[c0]), float(ys[r0]), r0, c0), (res, nx, ny), access_m)  # fmt: skip
         out.append(polygons_from_field(xs[c0:c1], ys[r0:r1], sub, access_m, refine))
     return out, res
-
-
-#: Speed (km/h) assumed on the local streets a coarse network leaves out, and the detour factor
-#: of those streets over the straight line (see :func:`isochrones`).

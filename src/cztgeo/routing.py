@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 from .crs import WGS84, transformer
 from .errors import InputError, SnapError
@@ -94,10 +95,122 @@ def point_ids(points: PointsLike | None, n: int) -> pd.Index:
     return pd.RangeIndex(n)
 
 
-def _arc_tree(net: Network) -> shapely.STRtree:
-    if "tree" not in net._derived:
-        net._derived["tree"] = shapely.STRtree(net.segments(metric=True))
-    return net._derived["tree"]  # type: ignore[no-any-return]
+#: Along arcs longer than this, the snapping index holds a point every this many metres.
+INDEX_SPACING_M = 250.0
+#: Up to this many points are snapped by scanning the index points directly; more build (once
+#: per network) and query a KD-tree.
+SCAN_MAX_POINTS = 16
+
+
+@dataclass(frozen=True)
+class _ArcPoints:
+    """Points on the arcs for nearest-arc queries: the first ``node.size`` are nodes (their
+    out-arcs are the candidates), the others lie inside long arcs (``arc``)."""
+
+    xy: NDArray[np.float64]
+    node: NDArray[np.int64]
+    arc: NDArray[np.int64]
+    spacing_m: float  #: no place on an arc is farther than this from one of its points
+
+
+def _arc_points(net: Network) -> _ArcPoints:
+    """The snapping index, built from the network's arrays in one pass (no LineStrings) and
+    kept in ``net._derived``: the tails of all arcs plus points every ``INDEX_SPACING_M`` inside
+    longer arcs.
+
+    Exact nearest arc of p: every index point lies on an arc, so the nearest arc is at most
+    ``d1`` away (``d1``: distance to the nearest index point); every place on an arc is within
+    ``spacing_m`` of one of that arc's points; so the nearest arc owns a point within
+    ``d1 + spacing_m`` of p. The arcs of those points are the candidates, measured exactly.
+    """
+    found = net._derived.get("arc_points")
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    spacing = INDEX_SPACING_M
+    tail, head = net.tail, net.head
+    seg = np.hypot(net.x[head] - net.x[tail], net.y[head] - net.y[tail])
+    nodes = np.flatnonzero(np.diff(net.indptr) > 0)
+    long = np.flatnonzero(seg > spacing)
+    n_in = np.ceil(seg[long] / spacing).astype(np.int64) - 1  # inner points of each long arc
+    arc = np.repeat(long, n_in)
+    k = np.arange(arc.size) - np.repeat(np.cumsum(n_in) - n_in, n_in) + 1
+    f = k / np.repeat(n_in + 1, n_in)
+    t, h = tail[arc], head[arc]
+    xy = np.column_stack(
+        [
+            np.concatenate([net.x[nodes], net.x[t] + f * (net.x[h] - net.x[t])]),
+            np.concatenate([net.y[nodes], net.y[t] + f * (net.y[h] - net.y[t])]),
+        ]
+    )
+    points = _ArcPoints(xy, nodes.astype(np.int64), arc.astype(np.int64), spacing)
+    net._derived["arc_points"] = points
+    return points
+
+
+def _arc_tree(net: Network) -> cKDTree:
+    """A KD-tree over :func:`_arc_points`, built once per network."""
+    if "arc_tree" not in net._derived:
+        xy = _arc_points(net).xy
+        net._derived["arc_tree"] = cKDTree(xy, balanced_tree=False, compact_nodes=False)
+    return net._derived["arc_tree"]
+
+
+def _near_points(
+    net: Network, x: NDArray[np.float64], y: NDArray[np.float64]
+) -> list[NDArray[np.int64]]:
+    """For each point, the index points within ``d1 + spacing_m`` (see :func:`_arc_points`)."""
+    pts = _arc_points(net)
+    pad = pts.spacing_m
+    if x.size > SCAN_MAX_POINTS or "arc_tree" in net._derived:
+        tree = _arc_tree(net)
+        xy = np.column_stack([x, y])
+        d1, _ = tree.query(xy, k=1)
+        hits = tree.query_ball_point(xy, (d1 + pad) * (1 + 1e-9) + 1e-6)
+        return [np.asarray(h, dtype=np.int64) for h in hits]
+    out = []
+    for px, py in zip(x, y, strict=True):
+        d2 = (pts.xy[:, 0] - px) ** 2 + (pts.xy[:, 1] - py) ** 2
+        r = (np.sqrt(d2.min()) + pad) * (1 + 1e-9) + 1e-6
+        out.append(np.flatnonzero(d2 <= r * r))
+    return out
+
+
+def _candidates(
+    net: Network, x: NDArray[np.float64], y: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(point, arc) pairs that include each point's nearest arc (see :func:`_arc_points`)."""
+    pts = _arc_points(net)
+    hits = _near_points(net, x, y)
+    sizes = np.array([h.size for h in hits], dtype=np.int64)
+    flat = np.concatenate(hits)
+    owner = np.repeat(np.arange(len(hits), dtype=np.int64), sizes)
+    is_node = flat < pts.node.size
+    node = pts.node[flat[is_node]]
+    start = net.indptr[node].astype(np.int64)
+    count = net.indptr[node + 1] - start
+    out_arc = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(count) - count, count
+    )
+    out_arc += np.repeat(start, count)
+    inner_arc = pts.arc[flat[~is_node] - pts.node.size]
+    return np.r_[np.repeat(owner[is_node], count), owner[~is_node]], np.r_[out_arc, inner_arc]
+
+
+def _reverse_of(net: Network, arc: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The reverse arc (v→u) of each arc u→v, -1 where none: the lowest-numbered one, as
+    :attr:`Network.reverse`, found in v's CSR row (no network-wide sort)."""
+    u, v = net.tail[arc], net.head[arc]
+    start = net.indptr[v].astype(np.int64)
+    count = (net.indptr[v + 1] - net.indptr[v]).astype(np.int64)
+    owner = np.repeat(np.arange(arc.size), count)
+    cand = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    cand += np.repeat(start, count)
+    match = net.head[cand] == u[owner]
+    rev = np.full(arc.size, -1, dtype=np.int64)
+    hit_owner, hit_arc = owner[match], cand[match]  # by owner, then by arc
+    first = np.r_[True, hit_owner[1:] != hit_owner[:-1]][: hit_owner.size]
+    rev[hit_owner[first]] = hit_arc[first]
+    return rev
 
 
 def project(
@@ -137,13 +250,18 @@ def snap_points(
     check_number("max_snap_m", max_snap_m)
     lonlat = as_lonlat(points)
     x, y = project(net, lonlat)
-    tree = _arc_tree(net)
-    pts = shapely.points(x, y)
-    idx, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
-    arc = np.empty(len(pts), dtype=np.int64)
-    arc[idx[0]] = idx[1]
-    d = np.empty(len(pts))
-    d[idx[0]] = dist
+    if net.n_arcs == 0:
+        raise SnapError(f"the {net.mode} network has no arcs: nothing to snap to")
+    owner, cand = _candidates(net, x, y)
+    t, h = net.tail[cand], net.head[cand]
+    ax, ay, bx, by = net.x[t], net.y[t], net.x[h], net.y[h]
+    px, py = x[owner], y[owner]
+    s = segment_param(px, py, ax, ay, bx, by)
+    dist = np.hypot(px - (ax + s * (bx - ax)), py - (ay + s * (by - ay)))
+    best = np.lexsort((cand, dist, owner))  # nearest arc per point, ties to the lowest index
+    first = best[np.r_[True, owner[best][1:] != owner[best][:-1]]]
+    arc = cand[first]
+    d = dist[first]
     far = d > max_snap_m
     if far.any():
         bad = [
@@ -159,7 +277,7 @@ def snap_points(
     t, h = net.tail[arc], net.head[arc]
     frac = segment_param(x, y, net.x[t], net.y[t], net.x[h], net.y[h])
     # canonical arc of a two-way street (the lower index), so points on one street compare
-    rev = net.reverse[arc]
+    rev = _reverse_of(net, arc)
     flip = (rev >= 0) & (rev < arc)
     arc = np.where(flip, rev, arc)
     frac = np.where(flip, 1.0 - frac, frac)
