@@ -329,9 +329,9 @@ def transit_kit(
     tm_modes = tuple(mo for mo in modes if mo in ("transit", "taxi+transit"))
     if "taxi+transit" in tm_modes:
         s_ll = np.column_stack([tn.stop_lon, tn.stop_lat]).astype(np.float64)
-        far = 1e12
-        kw = {"max_snap_m": far, "access_kmh": speed * 3.6}
-        taxi_egr = travel_time_matrix(net, s_ll, c_ll, **kw).to_numpy()
+        taxi_egr = travel_time_matrix(
+            net, s_ll, c_ll, max_snap_m=1e12, access_kmh=speed * 3.6
+        ).to_numpy()
         egress["taxi+transit"] = np.minimum(walk_egr, taxi_egr + tn.taxi_overhead_minutes)
         stations = dest(net, snap(net, s_ll), s_ll, speed, np.ones(len(s_ll)))
         arcs = origin_snap.arc

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
@@ -20,27 +21,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from .errors import DataSourceError, InputError
+from .types import PointsLike
 
 if TYPE_CHECKING:
+    import dask_geopandas as dgpd
     from distributed import Client
+    from numpy.typing import NDArray
+
+    from .network import Network
 
 __all__ = [
     "ChunkStore",
-    "ClientLike",
+    "EncroachmentRun",
     "connect",
     "digest",
+    "encroachment_parquet",
+    "parallel_matrix",
     "run_chunks",
     "share",
 ]
 
 log = logging.getLogger(__name__)
-
-#: What a ``client=`` option takes: a ``distributed.Client``, or a scheduler address.
-ClientLike = "Client | str"
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -314,3 +320,232 @@ def link_or_copy(src: Path, dst: Path) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
+
+
+# ---------------------------------------------------------------- many origins, one matrix
+
+
+def _network_key(net: Network) -> str:
+    if "digest" not in net._derived:
+        net._derived["digest"] = "net-" + digest(
+            net.indptr, net.head, net.time_s, net.length_m, net.lon, net.lat, net.crs
+        )
+    return str(net._derived["digest"])
+
+
+def _matrix_rows(net: Network, task: tuple[NDArray[np.float64], NDArray[np.float64],
+                                           dict[str, float | None]]) -> NDArray[np.float64]:  # fmt: skip
+    from .routing import travel_time_matrix
+
+    origins, destinations, kw = task
+    return np.asarray(travel_time_matrix(net, origins, destinations, **kw).to_numpy())  # type: ignore[arg-type]
+
+
+def parallel_matrix(
+    net: Network,
+    origins: PointsLike,
+    destinations: PointsLike | None,
+    *,
+    client: Client | str | None,
+    workers: int | None,
+    max_minutes: float | None,
+    max_snap_m: float,
+    access_kmh: float,
+    chunk_size: int | None = None,
+) -> pd.DataFrame:
+    """:func:`cztgeo.routing.travel_time_matrix` with the origins split across Dask workers
+    (the network sent once per worker and kept there for later calls on the same client).
+    Every row is computed by the serial code, so the result is identical."""
+    import dataclasses
+
+    from .routing import _limit, as_lonlat, point_ids, snap_points
+
+    _limit(max_minutes)
+    o_ll = as_lonlat(origins)
+    d_ll = o_ll if destinations is None else as_lonlat(destinations)
+    snap_points(net, o_ll, max_snap_m=max_snap_m)  # refuse far points here, as the serial call
+    if destinations is not None:
+        snap_points(net, d_ll, max_snap_m=max_snap_m)
+    kw = {"max_minutes": max_minutes, "max_snap_m": max_snap_m, "access_kmh": access_kmh}
+    key = _network_key(net)
+    out = np.empty((len(o_ll), len(d_ll)))
+    with connect(client, workers=workers) as c:
+        n_workers = max(1, len(c.scheduler_info()["workers"])) if c is not None else 1  # type: ignore[no-untyped-call]
+        size = chunk_size or max(1, math.ceil(len(o_ll) / (8 * n_workers)))
+        bounds = [(s, min(s + size, len(o_ll))) for s in range(0, len(o_ll), size)]
+        chunks = [(o_ll[s:e], d_ll, kw) for s, e in bounds]
+
+        def put(i: int, rows: NDArray[np.float64]) -> None:
+            out[bounds[i][0] : bounds[i][1]] = rows
+
+        shared = dataclasses.replace(net, _derived={}) if c is not None else net
+        run_chunks(_matrix_rows, shared, chunks, client=c, key=key, on_result=put,
+                   keep_shared=True)  # fmt: skip
+    o_ids = point_ids(origins, len(o_ll))
+    d_ids = o_ids if destinations is None else point_ids(destinations, len(d_ll))
+    return pd.DataFrame(
+        out, index=pd.Index(o_ids, name="from_id"), columns=pd.Index(d_ids, name="to_id")
+    )
+
+
+# ---------------------------------------------------------------- encroachment at scale
+
+
+@dataclass
+class EncroachmentRun:
+    """What :func:`encroachment_parquet` wrote.
+
+    Attributes
+    ----------
+    folder
+        The output folder: ``part-NNNNN.parquet`` per input partition with findings (the
+        columns of :func:`cztgeo.encroachment`), ``encroachment.json`` (counts, notes).
+    n_partitions
+        Input partitions.
+    n_pruned
+        Partitions skipped because their extent lies farther than ``tolerance_m`` from every
+        zone (they cannot have a finding).
+    n_rows
+        Rows written.
+    notes
+        Warnings raised while checking partitions (repairs, the GCJ-02 guard).
+    """
+
+    folder: Path
+    n_partitions: int
+    n_pruned: int
+    n_rows: int
+    notes: list[str]
+
+
+def _encroach_part(
+    gh: gpd.GeoDataFrame, task: tuple[gpd.GeoDataFrame, str, dict[str, object]]
+) -> tuple[int, list[str]]:
+    """Encroachment of one partition, written to ``path`` (nothing for no findings)."""
+    import warnings
+
+    from .encroachment import encroachment
+
+    part, path, kw = task
+    if len(part) == 0:
+        return 0, []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = encroachment(part, gh, guard=False, **kw)  # type: ignore[arg-type]
+    if len(res):
+        res.to_parquet(path)
+    return len(res), [str(w.message) for w in caught]
+
+
+def _read_partitioned(
+    features: str | os.PathLike[str] | dgpd.GeoDataFrame,
+) -> dgpd.GeoDataFrame:
+    import dask_geopandas
+
+    if not isinstance(features, (str, os.PathLike)):
+        return features
+    p = Path(features)
+    if not p.exists():
+        raise InputError(f"features not found: {str(p)!r}")
+    try:
+        return dask_geopandas.read_parquet(p)
+    except Exception as exc:  # pyarrow / dask errors: one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{p.name}: cannot read it as (partitioned) GeoParquet ({first})") from exc
+
+
+def _reach_of(gh: gpd.GeoDataFrame, tolerance_m: float, crs: object) -> object:
+    """The zones grown by ``tolerance_m`` (plus 1 m for rounding), in ``crs``."""
+    import shapely
+
+    from .crs import METRIC_CRS
+
+    grown = shapely.union_all(gh.to_crs(METRIC_CRS).geometry.values).buffer(tolerance_m + 1.0)
+    return gpd.GeoSeries([grown], crs=METRIC_CRS).to_crs(crs).iloc[0]
+
+
+def encroachment_parquet(
+    features: str | os.PathLike[str] | dgpd.GeoDataFrame,
+    out_dir: str | os.PathLike[str],
+    green_heart: gpd.GeoDataFrame | None = None,
+    *,
+    client: Client | str | None = None,
+    workers: int | None = None,
+    id_column: str | None = None,
+    zones: list[str] | None = None,
+    tolerance_m: float = 200.0,
+    min_area_m2: float = 1.0,
+    include_outside: bool = False,
+    guard: bool = True,
+) -> EncroachmentRun:
+    """:func:`cztgeo.encroachment` of a partitioned GeoParquet dataset, partition by
+    partition on Dask, into a partitioned result.
+
+    ``features`` is a GeoParquet file or folder of parts (as ``dask_geopandas`` writes them;
+    spatially partitioned data, e.g. after ``spatial_shuffle()``, prunes best) or a
+    ``dask_geopandas.GeoDataFrame``, with a CRS. Partitions whose extent lies farther than
+    ``tolerance_m`` from every zone are skipped (they cannot touch or near one) unless
+    ``include_outside``. Each other partition is checked by the one-machine function, so the
+    union of the parts equals ``encroachment(all features)`` row for row. The GCJ-02 guard runs
+    once, on the first partition. Workers write the parts, so with a remote cluster
+    ``out_dir`` must be on storage every worker can reach.
+
+    Raises
+    ------
+    InputError, CRSError
+        Unreadable input, no CRS, bad options; nothing is written.
+    DataSourceError
+        An unreachable scheduler.
+    """
+    import json
+    import warnings
+
+    from dask.base import compute
+    from dask.delayed import delayed
+
+    from .crs import to_wgs84
+    from .encroachment import gcj_guard
+    from .errors import CRSError, EncroachmentWarning
+    from .greenheart import load_green_heart
+    from .io import check_number
+    from .outputs import Outputs
+
+    check_number("tolerance_m", tolerance_m, strict=False)
+    check_number("min_area_m2", min_area_m2, strict=False)
+    ddf = _read_partitioned(features)
+    if ddf.crs is None:
+        raise CRSError("the features have no CRS: write the GeoParquet with one")
+    gh = green_heart if green_heart is not None else load_green_heart()
+    kw: dict[str, object] = {"id_column": id_column, "zones": zones, "tolerance_m": tolerance_m,
+                             "min_area_m2": min_area_m2, "include_outside": include_outside}  # fmt: skip
+    keep = list(range(ddf.npartitions))
+    if not include_outside:
+        if ddf.spatial_partitions is None:
+            ddf.calculate_spatial_partitions()
+        hulls = ddf.spatial_partitions
+        keep = [
+            int(i) for i in np.flatnonzero(hulls.intersects(_reach_of(gh, tolerance_m, ddf.crs)))
+        ]
+    notes: list[str] = []
+    if guard and ddf.crs.is_geographic and ddf.npartitions:
+        first = ddf.partitions[0].compute()
+        res = gcj_guard(to_wgs84(first)) if len(first) else None
+        if res is not None and (res.suspect or (not res.checked and res.message)):
+            warnings.warn(res.message, EncroachmentWarning, stacklevel=2)
+            notes.append(res.message)
+    parts = ddf.to_delayed()
+    with connect(client, workers=workers) as c, Outputs("cztgeo encroachment") as tx:
+        stage = tx.folder(out_dir)
+        gh_task = delayed(gh, traverse=False)
+        tasks = [
+            delayed(_encroach_part)(gh_task, (parts[i], str(stage / f"part-{i:05d}.parquet"), kw))
+            for i in keep
+        ]
+        results = c.compute(tasks, sync=True) if c is not None else compute(*tasks)  # type: ignore[no-untyped-call]
+        n_rows = sum(int(r[0]) for r in results)
+        notes += [m for r in results for m in r[1]]
+        meta = {"n_partitions": ddf.npartitions, "n_pruned": ddf.npartitions - len(keep),
+                "n_rows": n_rows, "notes": notes}  # fmt: skip
+        (stage / "encroachment.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2))
+    return EncroachmentRun(Path(out_dir), ddf.npartitions, ddf.npartitions - len(keep), n_rows,
+                           notes)  # fmt: skip
