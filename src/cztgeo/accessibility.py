@@ -709,12 +709,12 @@ def _grid_arrays(job: _Job, store: ChunkStore[pd.DataFrame]) -> dict[str, NDArra
 def _write_cog(path: Path, arr: NDArray[np.float32], grid: dict[str, float]) -> None:
     """A Cloud-Optimised GeoTIFF (deflate, internal tiles, overviews) of one measure."""
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     profile = {
         "driver": "COG", "width": arr.shape[1], "height": arr.shape[0], "count": 1,
         "dtype": "float32", "crs": str(grid["crs"]), "nodata": float("nan"),
-        "transform": from_origin(grid["x0"], grid["y0"], grid["cell_m"], grid["cell_m"]),
+        "transform": Affine(grid["cell_m"], 0.0, grid["x0"], 0.0, -grid["cell_m"], grid["y0"]),
         "compress": "deflate", "blocksize": 256, "overview_resampling": "average",
     }  # fmt: skip
     with rasterio.open(path, "w", **profile) as dst:
