@@ -398,8 +398,10 @@ class EncroachmentRun:
     Attributes
     ----------
     folder
-        The output folder: ``part-NNNNN.parquet`` per input partition with findings (the
-        columns of :func:`cztgeo.encroachment`), ``encroachment.json`` (counts, notes).
+        The output folder: ``encroachment.json`` (counts, notes) and ``parts/``.
+    parts
+        The partitioned result: ``part-NNNNN.parquet`` per input partition with findings (the
+        columns of :func:`cztgeo.encroachment`); read it with ``geopandas.read_parquet``.
     n_partitions
         Input partitions.
     n_pruned
@@ -412,6 +414,7 @@ class EncroachmentRun:
     """
 
     folder: Path
+    parts: Path
     n_partitions: int
     n_pruned: int
     n_rows: int
@@ -536,9 +539,12 @@ def encroachment_parquet(
     parts = ddf.to_delayed()
     with connect(client, workers=workers) as c, Outputs("cztgeo encroachment") as tx:
         stage = tx.folder(out_dir)
+        (stage / "parts").mkdir()
         gh_task = delayed(gh, traverse=False)
         tasks = [
-            delayed(_encroach_part)(gh_task, (parts[i], str(stage / f"part-{i:05d}.parquet"), kw))
+            delayed(_encroach_part)(
+                gh_task, (parts[i], str(stage / "parts" / f"part-{i:05d}.parquet"), kw)
+            )
             for i in keep
         ]
         results = c.compute(tasks, sync=True) if c is not None else compute(*tasks)  # type: ignore[no-untyped-call]
@@ -547,5 +553,5 @@ def encroachment_parquet(
         meta = {"n_partitions": ddf.npartitions, "n_pruned": ddf.npartitions - len(keep),
                 "n_rows": n_rows, "notes": notes}  # fmt: skip
         (stage / "encroachment.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2))
-    return EncroachmentRun(Path(out_dir), ddf.npartitions, ddf.npartitions - len(keep), n_rows,
+    return EncroachmentRun(Path(out_dir), Path(out_dir) / "parts", ddf.npartitions, ddf.npartitions - len(keep), n_rows,
                            notes)  # fmt: skip
