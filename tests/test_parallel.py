@@ -125,14 +125,14 @@ def test_interrupted_job_resumes_without_recomputing(job, tmp_path: Path) -> Non
     net, kw = job
     out = tmp_path / "acc"
 
-    class Stop(Exception):
+    class StopError(Exception):
         pass
 
     def stop_after_three(i: int) -> None:
         if i == 2:
-            raise Stop
+            raise StopError
 
-    with pytest.raises(Stop):
+    with pytest.raises(StopError):
         write_accessibility(out, net, on_chunk=stop_after_three, **kw)
     assert not out.exists()
     (store,) = tmp_path.glob(".acc.partial-*")
