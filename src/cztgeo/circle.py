@@ -345,7 +345,7 @@ def _taxi_transit(run: _Run, rail: TransitNetwork) -> None:
     stations = _station_points(rail)
     # stations off the road network are reached on foot from the nearest road (counted)
     far = max(run.max_snap_m, 10_000.0)
-    kw = {"max_snap_m": far, "access_kmh": run.road_access_kmh}
+    kw: dict[str, Any] = {"max_snap_m": far, "access_kmh": run.road_access_kmh}
     taxi_acc = travel_time_matrix(run.net, run.pts, stations, **kw).to_numpy()
     taxi_egr = travel_time_matrix(run.net, stations, run.pts, **kw).to_numpy()
     taxi_acc = taxi_acc + rail.taxi_overhead_minutes

@@ -23,6 +23,7 @@ from .speeds import WALK_KMH
 from .types import PointsLike
 
 if TYPE_CHECKING:
+    from distributed import Client
     from numpy.typing import NDArray
 
     from .network import Network
@@ -382,6 +383,8 @@ def travel_time_matrix(
     max_minutes: float | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     access_kmh: float = WALK_KMH,
+    client: Client | str | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Minutes from every origin to every destination (``inf`` beyond ``max_minutes``).
 
@@ -396,7 +399,18 @@ def travel_time_matrix(
         One row per origin, one column per destination, labelled with the caller's ids: the
         index of a GeoDataFrame/GeoSeries of points (its ``id`` column when it has one), else
         0-based positions. The axes are named ``from_id`` and ``to_id`` (as in r5py).
+
+    With ``client`` (a ``distributed.Client`` or a scheduler address) or ``workers`` (local
+    worker processes), the origins are split across Dask workers (:mod:`cztgeo.parallel`);
+    each row is computed by this same code, so the result is identical.
     """
+    if client is not None or workers is not None:
+        from .parallel import parallel_matrix
+
+        return parallel_matrix(
+            net, origins, destinations, client=client, workers=workers,
+            max_minutes=max_minutes, max_snap_m=max_snap_m, access_kmh=access_kmh,
+        )  # fmt: skip
     limit = _limit(max_minutes)
     o_ll = as_lonlat(origins)
     d_ll = o_ll if destinations is None else as_lonlat(destinations)

@@ -312,9 +312,12 @@ class Engine:
         taxi_a = np.full((len(points), len(stations)), np.inf)
         taxi_e = np.full((len(stations), len(points)), np.inf)
         if ok.any():
-            kw = {"max_snap_m": snap, "access_kmh": rm.access_kmh}
-            taxi_a[:, ok] = travel_time_matrix(rm.net, points, stations[ok], **kw).to_numpy()
-            taxi_e[ok, :] = travel_time_matrix(rm.net, stations[ok], points, **kw).to_numpy()
+            taxi_a[:, ok] = travel_time_matrix(
+                rm.net, points, stations[ok], max_snap_m=snap, access_kmh=rm.access_kmh
+            ).to_numpy()
+            taxi_e[ok, :] = travel_time_matrix(
+                rm.net, stations[ok], points, max_snap_m=snap, access_kmh=rm.access_kmh
+            ).to_numpy()
         walk = tn.walk_minutes(points)
         acc = np.minimum(walk, taxi_a + tn.taxi_overhead_minutes)
         egr = np.minimum(walk.T, taxi_e + tn.taxi_overhead_minutes)

@@ -1,0 +1,751 @@
+"""Accessibility of every place: minutes to each centre and opportunities within thresholds.
+
+For every origin (by default the cells of a square grid over the metro area) this computes
+
+* the time to each centre by car (one reverse search per centre on the transposed network,
+  so the cost does not grow with the number of origins), and by public transport with the
+  commute circle's chains (``transit``: walk, rail, walk; ``taxi+transit``: each end by taxi
+  when faster; :mod:`cztgeo.rail`);
+* where opportunities are given (people, jobs: a raster or points with a count), how many are
+  reachable by car within each threshold: one search per origin, limited to the largest
+  threshold, run for a batch of origins in one call.
+
+Journeys follow :func:`cztgeo.routing.travel_time_matrix` exactly: an origin is snapped to its
+nearest arc and the straight line to it is covered at ``access_kmh``; a destination is reached
+along its arc plus the line to it; going straight at ``access_kmh`` is always an option.
+
+The work is split into chunks of origins that run here or on a Dask cluster
+(:mod:`cztgeo.parallel`) with identical results; :func:`write_accessibility` streams chunks to
+partitioned GeoParquet, resumes an interrupted run, and writes one Cloud-Optimised GeoTIFF per
+measure.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from .access_search import (
+    Chunk,
+    Kit,
+    batch_size,
+    chunk_table,
+    dest,
+    mins_label,
+    reverse_times,
+    snap,
+)
+from .circle import DEFAULT_CENTRES, Centre
+from .crs import METRIC_CRS, WGS84
+from .errors import CRSError, InputError
+from .types import MinutesLike
+
+if TYPE_CHECKING:
+    from distributed import Client
+    from numpy.typing import NDArray
+
+    from .maps import Layer
+    from .network import Network
+    from .parallel import ChunkStore
+    from .population import PopulationLike
+    from .rail import TransitNetwork
+    from .settings import Settings
+
+__all__ = [
+    "ACCESS_MODES",
+    "DEFAULT_MINUTES",
+    "AccessibilityRun",
+    "accessibility",
+    "accessibility_layer",
+    "origin_grid",
+    "write_accessibility",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MINUTES: tuple[float, ...] = (15.0, 30.0, 45.0)
+#: Modes of the times to centres (opportunities are counted by car).
+ACCESS_MODES: tuple[str, ...] = ("drive", "transit", "taxi+transit")
+#: Speed of the straight line between a point and the road network (the minor streets a
+#: network leaves out; the commute circle's ``road_access_kmh``).
+DEFAULT_ACCESS_KMH = 20.0
+
+
+# ---------------------------------------------------------------- the origin grid
+
+
+def origin_grid(
+    area: gpd.GeoDataFrame | gpd.GeoSeries | None = None, *, cell_m: float = 500.0
+) -> gpd.GeoDataFrame:
+    """Square cells over ``area``, aligned to multiples of ``cell_m`` in UTM 49N.
+
+    A cell is kept when its centre lies inside the area. ``area`` defaults to the metro area
+    (:func:`cztgeo.load_boundaries` ``("metro")``, about 76,000 cells at 500 m).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:32649 (UTM 49N, metres): ``cell_id`` (``row * n_cols + col``), ``row`` (0 at the
+        north edge), ``col`` (0 at the west edge), geometry (the square). ``attrs["grid"]``
+        holds ``x0``, ``y0`` (north-west corner), ``cell_m``, ``n_rows``, ``n_cols``, ``crs``.
+
+    Raises
+    ------
+    InputError
+        ``cell_m`` not positive, or larger than the area (no cell centre inside it).
+    CRSError
+        ``area`` without a CRS.
+    """
+    from .io import check_number
+
+    cell = float(check_number("cell_m", cell_m))  # type: ignore[arg-type]
+    geom = _area_metric(area)
+    area_m2 = float(geom.area)
+    if cell * cell > area_m2:
+        raise InputError(
+            f"cell_m={cell_m!r} gives cells of {cell * cell / 1e6:,.1f} km², larger than the "
+            f"area ({area_m2 / 1e6:,.1f} km²): use a smaller cell"
+        )
+    minx, miny, maxx, maxy = geom.bounds
+    x0, y0 = math.floor(minx / cell) * cell, math.ceil(maxy / cell) * cell
+    n_cols = max(1, math.ceil((maxx - x0) / cell))
+    n_rows = max(1, math.ceil((y0 - miny) / cell))
+    rows, cols = np.divmod(np.arange(n_rows * n_cols, dtype=np.int64), n_cols)
+    cx, cy = x0 + (cols + 0.5) * cell, y0 - (rows + 0.5) * cell
+    shapely.prepare(geom)
+    keep = shapely.contains_xy(geom, cx, cy)
+    if not keep.any():
+        raise InputError(
+            f"cell_m={cell_m!r}: no cell centre falls inside the area: use a smaller cell"
+        )
+    rows, cols, cx, cy = rows[keep], cols[keep], cx[keep], cy[keep]
+    half = cell / 2
+    out = gpd.GeoDataFrame(
+        {"cell_id": rows * n_cols + cols, "row": rows, "col": cols},
+        geometry=shapely.box(cx - half, cy - half, cx + half, cy + half),
+        crs=METRIC_CRS,
+    )
+    out.attrs["grid"] = {
+        "x0": x0, "y0": y0, "cell_m": cell, "n_rows": n_rows, "n_cols": n_cols,
+        "crs": METRIC_CRS,
+    }  # fmt: skip
+    return out
+
+
+def _area_metric(area: gpd.GeoDataFrame | gpd.GeoSeries | None) -> shapely.Geometry:
+    from .boundaries import load_boundaries
+
+    if area is None:
+        area = load_boundaries("metro")
+    if not isinstance(area, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        raise InputError("area must be a GeoDataFrame or GeoSeries of polygons with a CRS")
+    if area.crs is None:
+        raise CRSError("the area has no CRS: set one (e.g. area.set_crs('EPSG:4326'))")
+    geom = shapely.union_all(area.to_crs(METRIC_CRS).geometry.values)
+    if geom is None or geom.is_empty or geom.area <= 0:
+        raise InputError("the area has no polygon with an area")
+    return geom
+
+
+def _grid_spec(origins: gpd.GeoDataFrame) -> dict[str, float] | None:
+    spec = origins.attrs.get("grid")
+    if isinstance(spec, dict) and {"row", "col"} <= set(origins.columns):
+        return spec
+    return None
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def _minutes(minutes: MinutesLike) -> tuple[float, ...]:
+    vals = [minutes] if isinstance(minutes, (int, float)) else list(minutes)
+    try:
+        out = sorted({float(m) for m in vals})
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"minutes must be numbers, got {minutes!r}") from exc
+    if not out or any(not math.isfinite(m) or m <= 0 for m in out):
+        raise InputError(f"minutes must be positive numbers (e.g. 15,30,45), got {minutes!r}")
+    return tuple(out)
+
+
+def _modes(modes: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(modes, str):
+        modes = [modes]
+    bad = [m for m in modes if m not in ACCESS_MODES]
+    if bad or not modes:
+        raise InputError(f"unknown mode(s) {bad or modes!r}: use any of {', '.join(ACCESS_MODES)}")
+    return tuple(m for m in ACCESS_MODES if m in modes)
+
+
+def _slug(text: str) -> str:
+    s = re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
+    return s or "centre"
+
+
+def centre_keys(centres: Sequence[Centre]) -> list[str]:
+    """Column-safe names of the centres (English name in snake case, made unique)."""
+    keys: list[str] = []
+    for i, c in enumerate(centres):
+        k = _slug(c.name_en or c.name)
+        keys.append(k if k not in keys else f"{k}_{i}")
+    return keys
+
+
+def _origin_points(
+    origins: gpd.GeoDataFrame | gpd.GeoSeries,
+) -> tuple[gpd.GeoDataFrame, NDArray[np.float64]]:
+    """The origins as a GeoDataFrame and their (lon, lat): polygons count at their centroid
+    (a grid cell at its centre)."""
+    if isinstance(origins, gpd.GeoSeries):
+        origins = gpd.GeoDataFrame(geometry=origins)
+    if not isinstance(origins, gpd.GeoDataFrame):
+        raise InputError(
+            "origins must be a GeoDataFrame/GeoSeries of points or polygons (see origin_grid)"
+        )
+    if origins.crs is None:
+        raise CRSError("the origins have no CRS: set one (e.g. .set_crs('EPSG:4326'))")
+    if len(origins) == 0:
+        raise InputError("no origins given")
+    geoms = origins.geometry.values
+    if (shapely.is_missing(geoms) | shapely.is_empty(geoms)).any():
+        raise InputError("origins contain null or empty geometries: remove them")
+    metric = origins.geometry.to_crs(METRIC_CRS)
+    pts = metric.values if (shapely.get_type_id(geoms) == 0).all() else metric.centroid.values
+    lon, lat = pyproj.Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True).transform(
+        shapely.get_x(pts), shapely.get_y(pts)
+    )
+    return origins, np.column_stack([lon, lat]).astype(np.float64)
+
+
+# ---------------------------------------------------------------- a job
+
+
+@dataclass
+class _Job:
+    kit: Kit
+    chunks: list[Chunk]
+    origins: gpd.GeoDataFrame
+    snap_m: NDArray[np.float64]
+    on: NDArray[np.bool_]
+    key: str
+    grid: dict[str, float] | None
+    notes: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def _opportunities(
+    opportunities: PopulationLike | None, column: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """(lon, lat) and counts of the opportunities, or None."""
+    from .population import population_points
+
+    if isinstance(opportunities, gpd.GeoDataFrame) and opportunities.crs is None:
+        raise CRSError("the opportunities layer has no CRS: set one (e.g. .set_crs('EPSG:4326'))")
+    pts = population_points(opportunities, column)
+    if pts is None:
+        return None
+    w = pd.to_numeric(pts[column], errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise InputError(f"opportunities column {column!r} must hold non-negative numbers")
+    keep = w > 0
+    if not keep.any():
+        raise InputError(f"the opportunities layer has no positive {column!r} value")
+    geo = pts.geometry.values[keep]
+    lon, lat = pyproj.Transformer.from_crs(pts.crs, WGS84, always_xy=True).transform(
+        shapely.get_x(geo), shapely.get_y(geo)
+    )
+    return np.column_stack([lon, lat]).astype(np.float64), w[keep]
+
+
+def _prepare(
+    net: Network | str | os.PathLike[str] | None,
+    origins: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    *,
+    minutes: MinutesLike,
+    opportunities: PopulationLike | None,
+    opportunities_column: str,
+    to: Sequence[Centre],
+    modes: Sequence[str],
+    rail: TransitNetwork | str | os.PathLike[str] | None,
+    cell_m: float,
+    area: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    access_kmh: float,
+    max_snap_m: float | None,
+    chunk_size: int,
+    settings: Settings | None,
+) -> _Job:
+    """Check every input, snap, run the reverse searches: everything before the chunks."""
+    from .io import check_number
+    from .network import default_network
+    from .parallel import digest
+    from .rail import default_transit
+
+    mins = _minutes(minutes)
+    modes_ = _modes(modes)
+    speed = float(check_number("access_kmh", access_kmh)) / 3.6  # type: ignore[arg-type]
+    limit_m = check_number("max_snap_m", max_snap_m, allow_none=True)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InputError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
+    if len(to) < 1:
+        raise InputError("give at least one centre (to=)")
+    if origins is None:
+        origins = origin_grid(area, cell_m=cell_m)
+    origins, o_ll = _origin_points(origins)
+    opp = _opportunities(opportunities, opportunities_column)
+    road, _choice = default_network(net, settings=settings)
+    notes: list[str] = []
+    tn = None
+    if {"transit", "taxi+transit"} & set(modes_):
+        tn = default_transit(rail, settings=settings, notes=notes)
+        if tn is None:
+            raise InputError("transit modes need a rail network; none could be loaded")
+    if road.coarse:
+        notes.append(
+            "road network: embedded COARSE SKELETON of OSM major roads (no minor roads, "
+            f"speeds assumed): every origin reaches it by a straight line at {access_kmh:g} "
+            "km/h; use a full OSM extract for real work"
+        )
+    o_snap = snap(road, o_ll)
+    on = np.ones(len(o_ll), dtype=bool) if limit_m is None else o_snap.distance_m <= limit_m
+    from .routing import project
+
+    ox, oy = project(road, o_ll)
+    c_ll = np.array([(c.lon, c.lat) for c in to], dtype=np.float64)
+    centres = dest(road, snap(road, c_ll), c_ll, speed, np.ones(len(c_ll)))
+    opp_dest = None
+    if opp is not None:
+        opp_dest = dest(road, snap(road, opp[0]), opp[0], speed, opp[1])
+    keys = tuple(centre_keys(to))
+    transit = None
+    if tn is not None:
+        from .access_search import transit_kit
+
+        transit = transit_kit(road, tn, c_ll, modes_, speed, o_snap)
+        notes += [f"transit: {a}" for a in tn.assumptions]
+    kit = Kit(
+        n=road.n_nodes, indptr=road.indptr, head=road.head, tail=road.tail,
+        time_s=road.time_s, reverse=road.reverse, speed=speed, minutes=mins,
+        modes=modes_, centre_keys=keys, centres=centres,
+        centre_rev_s=reverse_times(road, centres) if "drive" in modes_ else np.zeros((0, 0)),
+        opp=opp_dest, batch=batch_size(road.n_nodes, 0 if opp is None else len(opp[1])),
+        transit=transit,
+    )  # fmt: skip
+    chunks = [
+        Chunk(
+            o_snap.arc[s:e],
+            o_snap.frac[s:e],
+            o_snap.distance_m[s:e],
+            ox[s:e],
+            oy[s:e],
+            on[s:e],
+            o_ll[s:e],
+        )
+        for s, e in _bounds(len(o_ll), chunk_size)
+    ]
+    from . import __version__
+
+    key = digest(
+        __version__, road.indptr, road.head, road.time_s, o_ll, mins, modes_, speed,
+        limit_m, chunk_size, c_ll, None if opp is None else opp[0],
+        None if opp is None else opp[1], None if tn is None else repr(tn),
+    )  # fmt: skip
+    job = _Job(kit, chunks, origins, o_snap.distance_m, on, key, _grid_spec(origins), notes)
+    job.columns = _column_docs(job, road, to)
+    return job
+
+
+def _bounds(n: int, size: int) -> list[tuple[int, int]]:
+    return [(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def _column_docs(job: _Job, net: Network, to: Sequence[Centre]) -> dict[str, str]:
+    kit = job.kit
+    docs = {
+        "origin_id": "the origin's id (grid: cell_id; points: the caller's id or index)",
+        "snap_m": "straight distance from the origin to the road network, metres",
+        "on_network": "False when snap_m exceeds max_snap_m (then every measure is NaN)",
+    }
+    if job.grid is not None:
+        docs["row"] = "grid row (0 at the north edge)"
+        docs["col"] = "grid column (0 at the west edge)"
+    centres = dict(zip(kit.centre_keys, to, strict=True))
+    for mode in kit.modes:
+        prefix = mode.replace("+", "_")
+        for k, c in centres.items():
+            docs[f"{prefix}_min_{k}"] = (
+                f"minutes to {c.name} ({c.name_en}, {c.basis}) by {mode} (inf: unreachable)"
+            )
+        docs[f"{prefix}_min_nearest"] = f"minutes to the nearest centre by {mode}"
+        docs[f"{prefix}_nearest_centre"] = f"the nearest centre by {mode}"
+    if kit.opp is not None:
+        for m in kit.minutes:
+            docs[f"drive_opportunities_{mins_label(m)}min"] = (
+                f"opportunities reachable by car within {m:g} minutes (the straight line at "
+                f"access speed included, as in travel_time_matrix)"
+            )
+    docs["geometry"] = "the origin (grid: the square cell), in the origins' CRS"
+    return docs
+
+
+def _finish(job: _Job, start: int, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """A chunk's table with the origins' ids, snap distances, nearest centres and geometry."""
+    end = start + len(table)
+    src = job.origins.iloc[start:end]
+    head: dict[str, object] = {}
+    if job.grid is not None:
+        head = {"origin_id": src["cell_id"].to_numpy(), "row": src["row"].to_numpy(),
+                "col": src["col"].to_numpy()}  # fmt: skip
+    else:
+        from .routing import point_ids
+
+        ids = point_ids(job.origins, len(job.origins))
+        head = {"origin_id": np.asarray(ids[start:end])}
+    head["snap_m"] = job.snap_m[start:end]
+    head["on_network"] = job.on[start:end]
+    out = pd.DataFrame(head)
+    keys = list(job.kit.centre_keys)
+    for col in table.columns:
+        out[col] = table[col].to_numpy()
+    for mode in job.kit.modes:
+        prefix = mode.replace("+", "_")
+        t = table[[f"{prefix}_min_{k}" for k in keys]].to_numpy()
+        best = np.nanmin(np.where(np.isnan(t), np.inf, t), axis=1)
+        arg = np.argmin(np.where(np.isnan(t), np.inf, t), axis=1)
+        known = ~np.isnan(t).all(axis=1)
+        out[f"{prefix}_min_nearest"] = np.where(known, best, np.nan)
+        out[f"{prefix}_nearest_centre"] = np.where(
+            known & np.isfinite(best), np.asarray(keys, dtype=object)[arg], None
+        )
+    return gpd.GeoDataFrame(out, geometry=src.geometry.to_numpy(), crs=job.origins.crs)
+
+
+# ---------------------------------------------------------------- public calls
+
+
+def accessibility(
+    net: Network | str | os.PathLike[str] | None = None,
+    origins: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    *,
+    minutes: MinutesLike = DEFAULT_MINUTES,
+    opportunities: PopulationLike | None = None,
+    opportunities_column: str = "population",
+    to: Sequence[Centre] = DEFAULT_CENTRES,
+    modes: Sequence[str] = ("drive",),
+    rail: TransitNetwork | str | os.PathLike[str] | None = None,
+    cell_m: float = 500.0,
+    area: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    access_kmh: float = DEFAULT_ACCESS_KMH,
+    max_snap_m: float | None = None,
+    client: Client | str | None = None,
+    workers: int | None = None,
+    chunk_size: int = 2000,
+    settings: Settings | None = None,
+) -> gpd.GeoDataFrame:
+    """Minutes from every origin to each centre, and opportunities within each threshold.
+
+    Parameters
+    ----------
+    net
+        Road network, or a file to load; default: the fetched OSM cache, else the embedded
+        **coarse** skeleton (see :func:`cztgeo.network.default_network`).
+    origins
+        Points or polygons (counted at their centroid) in any declared CRS; default: the
+        square cells of :func:`origin_grid` over ``area`` at ``cell_m``.
+    minutes
+        Thresholds for the opportunity counts (positive; default 15, 30, 45).
+    opportunities
+        People or jobs: a raster (GeoTIFF, any CRS; each cell counted at its centre), a vector
+        file or a GeoDataFrame with ``opportunities_column`` (see
+        :func:`cztgeo.population.population_points`). None: no counts.
+    to
+        Centres to time (default: the commute circle's three).
+    modes
+        Modes of the times to centres: ``"drive"``, ``"transit"`` (walk, rail, walk) and
+        ``"taxi+transit"`` (each end by taxi when faster), as in the commute circle.
+        Opportunities are counted by car.
+    rail
+        Transit network for the transit modes (default: the embedded one).
+    cell_m, area
+        The default grid (``area`` default: the metro area).
+    access_kmh
+        Speed of the straight line between a point and the road network (default 20 km/h:
+        the minor streets a network leaves out).
+    max_snap_m
+        Origins farther than this from the network get NaN measures (``on_network`` False);
+        None (default): no limit, the distance is in ``snap_m``.
+    client, workers
+        Run the chunks on Dask: a ``distributed.Client`` or a scheduler address, or a number
+        of local worker processes. Results are identical to an in-process run.
+    chunk_size
+        Origins per chunk (a Dask task).
+    settings
+        Data and cache folders.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per origin, in the origins' CRS (the grid: EPSG:32649): ``origin_id``, for a
+        grid ``row`` and ``col``, ``snap_m``, ``on_network``; per mode ``<mode>_min_<centre>``
+        (``taxi+transit`` as ``taxi_transit``; centre names in snake case, e.g.
+        ``drive_min_changsha``), ``<mode>_min_nearest`` and ``<mode>_nearest_centre``; with
+        opportunities ``drive_opportunities_<m>min`` per threshold; geometry. ``attrs``
+        holds ``columns`` (a description of each column) and ``notes``.
+
+    Raises
+    ------
+    InputError
+        Non-positive thresholds, a cell larger than the area, unknown modes, bad options.
+    CRSError
+        Origins, area or opportunities without a CRS.
+    DataSourceError
+        An unreachable scheduler.
+    """
+    from .parallel import connect, run_chunks
+
+    job = _prepare(
+        net, origins, minutes=minutes, opportunities=opportunities,
+        opportunities_column=opportunities_column, to=to, modes=modes, rail=rail,
+        cell_m=cell_m, area=area, access_kmh=access_kmh, max_snap_m=max_snap_m,
+        chunk_size=chunk_size, settings=settings,
+    )  # fmt: skip
+    parts: dict[int, gpd.GeoDataFrame] = {}
+    starts = [s for s, _ in _bounds(len(job.origins), chunk_size)]
+
+    def keep(i: int, table: pd.DataFrame) -> None:
+        parts[i] = _finish(job, starts[i], table)
+
+    with connect(client, workers=workers) as c:
+        run_chunks(chunk_table, job.kit, job.chunks, client=c, key=job.key, on_result=keep)
+    out = pd.concat([parts[i] for i in range(len(job.chunks))], ignore_index=True)
+    result = gpd.GeoDataFrame(out, geometry="geometry", crs=job.origins.crs)
+    result.attrs = {"columns": job.columns, "notes": job.notes}
+    if job.grid is not None:
+        result.attrs["grid"] = dict(job.grid)
+    return result
+
+
+@dataclass
+class AccessibilityRun:
+    """What :func:`write_accessibility` wrote.
+
+    Attributes
+    ----------
+    folder
+        The output folder.
+    cells
+        The partitioned GeoParquet dataset (a folder of ``part-*.parquet``).
+    rasters
+        One Cloud-Optimised GeoTIFF per measure (grid origins only), by column name.
+    n_origins, n_chunks
+        Sizes.
+    computed, reused
+        Chunk indices computed by this run, and those a previous interrupted run had written.
+    notes
+        Assumptions to print with the results.
+    """
+
+    folder: Path
+    cells: Path
+    rasters: dict[str, Path]
+    n_origins: int
+    n_chunks: int
+    computed: list[int]
+    reused: list[int]
+    notes: list[str]
+
+
+def write_accessibility(
+    out_dir: str | os.PathLike[str],
+    net: Network | str | os.PathLike[str] | None = None,
+    origins: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    *,
+    minutes: MinutesLike = DEFAULT_MINUTES,
+    opportunities: PopulationLike | None = None,
+    opportunities_column: str = "population",
+    to: Sequence[Centre] = DEFAULT_CENTRES,
+    modes: Sequence[str] = ("drive",),
+    rail: TransitNetwork | str | os.PathLike[str] | None = None,
+    cell_m: float = 500.0,
+    area: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    access_kmh: float = DEFAULT_ACCESS_KMH,
+    max_snap_m: float | None = None,
+    client: Client | str | None = None,
+    workers: int | None = None,
+    chunk_size: int = 2000,
+    settings: Settings | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> AccessibilityRun:
+    """Compute :func:`accessibility` chunk by chunk into ``out_dir``; resumable.
+
+    Each chunk is written to a hidden store beside ``out_dir`` as soon as it finishes; a run
+    that is interrupted (killed, Ctrl-C, a lost cluster) and started again with the same inputs
+    and options computes only the chunks not yet written. When all are done the folder is put
+    in place at once (:class:`cztgeo.io.Outputs`):
+
+    * ``cells/part-NNNNN.parquet``: GeoParquet, one file per chunk (read the folder with
+      ``geopandas.read_parquet`` or ``dask_geopandas.read_parquet``), the columns of
+      :func:`accessibility`;
+    * ``<column>.tif``: a Cloud-Optimised GeoTIFF (float32, EPSG:32649, NaN = no data) per
+      measure, when the origins are a grid (:func:`origin_grid`);
+    * ``accessibility.json``: the columns' descriptions, notes, the grid and the job key.
+
+    Parameters are those of :func:`accessibility`; ``on_chunk(i)`` is called after chunk ``i``
+    is written (for progress bars).
+
+    Raises
+    ------
+    InputError, CRSError, DataSourceError
+        As :func:`accessibility`; nothing is written.
+    """
+    from .parallel import ChunkStore, connect, run_chunks
+
+    job = _prepare(
+        net, origins, minutes=minutes, opportunities=opportunities,
+        opportunities_column=opportunities_column, to=to, modes=modes, rail=rail,
+        cell_m=cell_m, area=area, access_kmh=access_kmh, max_snap_m=max_snap_m,
+        chunk_size=chunk_size, settings=settings,
+    )  # fmt: skip
+    inputs: list[str | os.PathLike[str]] = (
+        [opportunities] if isinstance(opportunities, (str, os.PathLike)) else []
+    )
+    _check_out(out_dir, inputs)
+    with connect(client, workers=workers) as c:
+        store: ChunkStore[pd.DataFrame] = ChunkStore.open(out_dir, job.key, len(job.chunks))
+        reused = sorted(store.done())
+        computed: list[int] = []
+        starts = [s for s, _ in _bounds(len(job.origins), chunk_size)]
+
+        def save(i: int, table: pd.DataFrame) -> None:
+            store.write(i, _finish(job, starts[i], table))
+            computed.append(i)
+            if on_chunk is not None:
+                on_chunk(i)
+
+        run_chunks(chunk_table, job.kit, job.chunks, client=c, key=job.key,
+                   skip=set(reused), on_result=save)  # fmt: skip
+    folder, cells, rasters = _publish(job, store, out_dir, inputs)
+    store.remove()
+    return AccessibilityRun(folder, cells, rasters, len(job.origins), len(job.chunks),
+                            sorted(computed), reused, job.notes)  # fmt: skip
+
+
+def _check_out(out_dir: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]]) -> None:
+    """Refuse an output folder that is a file, or that is or holds an input (before any work)."""
+    from .errors import OutputError
+
+    p = Path(os.path.abspath(os.fspath(out_dir)))
+    if p.exists() and not p.is_dir():
+        raise OutputError(f"output {str(p)!r} is a file: give a folder path")
+    for inp in inputs:
+        q = Path(os.path.abspath(os.fspath(inp)))
+        if q == p or p in q.parents:
+            raise OutputError(
+                f"input {str(q)!r} lies inside the output folder {str(p)!r}, which this run "
+                "replaces: write to another folder"
+            )
+
+
+def _measures(job: _Job) -> list[str]:
+    return [c for c in job.columns if "_min_" in c or "_opportunities_" in c]
+
+
+def _publish(
+    job: _Job, store: ChunkStore[pd.DataFrame], out_dir: str | os.PathLike[str],
+    inputs: Sequence[str | os.PathLike[str]],
+) -> tuple[Path, Path, dict[str, Path]]:  # fmt: skip
+    """Move the finished chunks into the output folder with the rasters, all at once."""
+    import json
+
+    from .outputs import Outputs
+    from .parallel import link_or_copy
+
+    rasters: dict[str, Path] = {}
+    final = Path(out_dir)
+    with Outputs("cztgeo accessibility", inputs=inputs) as tx:
+        stage = tx.folder(final)
+        for part in store.parts():
+            link_or_copy(part, stage / "cells" / part.name)
+        if job.grid is not None:
+            for col, arr in _grid_arrays(job, store).items():
+                _write_cog(stage / f"{col}.tif", arr, job.grid)
+                rasters[col] = final / f"{col}.tif"
+        meta = {
+            "columns": job.columns, "notes": job.notes, "grid": job.grid, "key": job.key,
+            "n_origins": len(job.origins), "n_chunks": len(job.chunks),
+            "crs": str(job.origins.crs),
+        }  # fmt: skip
+        (stage / "accessibility.json").write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+    return final, final / "cells", rasters
+
+
+def _grid_arrays(job: _Job, store: ChunkStore[pd.DataFrame]) -> dict[str, NDArray[np.float32]]:
+    """Each measure as a (rows, cols) float32 array (NaN: no cell, off network, unreachable)."""
+    assert job.grid is not None
+    shape = (int(job.grid["n_rows"]), int(job.grid["n_cols"]))
+    cols = _measures(job)
+    out = {c: np.full(shape, np.nan, dtype=np.float32) for c in cols}
+    for part in store.parts():
+        df = pd.read_parquet(part, columns=["row", "col", *cols])
+        r, c = df["row"].to_numpy(), df["col"].to_numpy()
+        for col in cols:
+            v = df[col].to_numpy(dtype=float)
+            out[col][r, c] = np.where(np.isfinite(v), v, np.nan)
+    return out
+
+
+def _write_cog(path: Path, arr: NDArray[np.float32], grid: dict[str, float]) -> None:
+    """A Cloud-Optimised GeoTIFF (deflate, internal tiles, overviews) of one measure."""
+    import rasterio
+    from affine import Affine
+
+    profile = {
+        "driver": "COG", "width": arr.shape[1], "height": arr.shape[0], "count": 1,
+        "dtype": "float32", "crs": str(grid["crs"]), "nodata": float("nan"),
+        "transform": Affine(grid["cell_m"], 0.0, grid["x0"], 0.0, -grid["cell_m"], grid["y0"]),
+        "compress": "deflate", "blocksize": 256, "overview_resampling": "average",
+    }  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(arr, 1)
+
+
+def accessibility_layer(
+    result: gpd.GeoDataFrame,
+    column: str = "drive_min_nearest",
+    *,
+    bands: Sequence[float] = (15.0, 30.0, 45.0, 60.0),
+    name: str | None = None,
+) -> Layer:
+    """A map layer of one time column: cells dissolved into bands (``0-15``, ``15-30``, ...,
+    ``> 60 min``) for :func:`cztgeo.build_map`."""
+    from .maps import Layer
+
+    if column not in result.columns:
+        raise InputError(f"no column {column!r}; columns: {list(result.columns)}")
+    edges = _minutes(bands)
+    vals = result[column].to_numpy(dtype=float)
+    labels = [f"{lo:g}-{hi:g} min" for lo, hi in zip((0.0, *edges[:-1]), edges, strict=True)]
+    labels.append(f"> {edges[-1]:g} min")
+    idx = np.searchsorted(np.asarray(edges), vals, side="left")
+    band = np.where(
+        np.isnan(vals), None, np.asarray(labels, dtype=object)[np.minimum(idx, len(edges))]
+    )
+    gdf = gpd.GeoDataFrame({"band": band}, geometry=result.geometry.values, crs=result.crs)
+    gdf = gdf[gdf["band"].notna()].dissolve("band", as_index=False).to_crs(WGS84)
+    ramp = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#d73027", "#7f0000"]
+    colours = {lab: ramp[min(i, len(ramp) - 1)] for i, lab in enumerate(labels)}
+    return Layer(gdf, name or f"{column} (minutes)", colour_by="band", colours=colours,
+                 tooltip=("band",), legend=colours, fill_opacity=0.5, weight=0.5)  # fmt: skip
