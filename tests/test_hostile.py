@@ -316,13 +316,13 @@ def test_real_process_zone_gate_on_the_sketch_is_exit_2(ws, tmp_path):
 
 
 def test_real_process_crash_is_exit_3(ws, tmp_path):
-    """A crash is 3, never 0 "clean" nor 1 "encroaches": pandas made to fail inside the run."""
+    """A crash is 3, never 0 "clean" nor 1 "encroaches": the check made to fail inside the run."""
     boom = tmp_path / "boom"
     boom.mkdir()
     (boom / "sitecustomize.py").write_text(
-        "import geopandas\n"
+        "import cztgeo.encroachment\n"
         "def _boom(*a, **k):\n    raise ZeroDivisionError('injected')\n"
-        "geopandas.GeoDataFrame.sort_values = _boom\n"
+        "cztgeo.encroachment.encroachment = _boom\n"
     )
     env = {"CZTGEO_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": f"{boom}{os.pathsep}{SRC}"}
     before = tree_hash(ws)
