@@ -320,9 +320,9 @@ def test_real_process_crash_is_exit_3(ws, tmp_path):
     boom = tmp_path / "boom"
     boom.mkdir()
     (boom / "sitecustomize.py").write_text(
-        "import cztgeo.encroachment\n"
+        "import sys, cztgeo.encroachment\n"
         "def _boom(*a, **k):\n    raise ZeroDivisionError('injected')\n"
-        "cztgeo.encroachment.encroachment = _boom\n"
+        "sys.modules['cztgeo.encroachment'].encroachment = _boom\n"
     )
     env = {"CZTGEO_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": f"{boom}{os.pathsep}{SRC}"}
     before = tree_hash(ws)
