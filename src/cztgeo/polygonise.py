@@ -195,7 +195,7 @@ def near_field(seed: NDArray[np.bool_], res: float, reach: float) -> NDArray[np.
 class _Refiner:
     """Moves contour vertices onto the exact level set ``access_m`` of the nearest reached
     piece, searched among the pieces sampled in the 5 x 5 cells around the vertex's nearest
-    seed cell (from the distance transform's feature indices)."""
+    seed cell (found by searching the seed image outwards from the vertex's cell)."""
 
     def __init__(self, pieces: tuple[NDArray[np.float64], ...], cell: NDArray[np.int64],
                  piece: NDArray[np.int64], seed: NDArray[np.bool_], reach: float,
