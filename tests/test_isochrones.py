@@ -479,3 +479,19 @@ def test_iou_vs_independent_exact_on_the_synthetic_grid_every_threshold(holed):
     iso = isochrones(holed, origin, minutes=minutes)
     for m, got in zip(minutes, _metric(iso, holed.crs), strict=True):
         assert iou(got, exact_access_reach(holed, origin, m, 100.0)) >= 0.995, m
+
+
+@pytest.mark.parametrize("reach", [1.2, 2.6, 5.5])
+def test_near_field_is_the_distance_transform_within_its_reach(reach):
+    from scipy import ndimage
+
+    from cztgeo.polygonise import near_field
+
+    rng = np.random.default_rng(int(reach * 10))
+    seed = rng.uniform(size=(60, 45)) < 0.03
+    seed[0, 0] = seed[-1, 20] = True  # on the edges too
+    got = near_field(seed, 25.0, reach)
+    ref = ndimage.distance_transform_edt(~seed, sampling=25.0)
+    inside = ref <= 25.0 * reach
+    np.testing.assert_allclose(got[inside], ref[inside], rtol=1e-12)
+    assert (got[~inside] > 25.0 * reach).all()

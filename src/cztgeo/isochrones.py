@@ -87,22 +87,24 @@ def _check_minutes(minutes: MinutesLike) -> list[float]:
 def _pieces(
     net: Network, dist_s: NDArray[np.float64], snap: Snap, access_kmh: float, t_max: float
 ) -> tuple[NDArray[np.float64], ...]:
-    """Candidate pieces (x0, y0, x1, y1, t0, dt, pair): reached arcs plus the origins' own
-    arcs; ``pair`` is the piece index of the reverse arc (-1 if none), so a two-way road
-    reached in full from both ends is drawn once."""
+    """Candidate pieces (x0, y0, x1, y1, t0, dt, t_twin): reached arcs plus the origins' own
+    arcs; ``t_twin`` is the time by which the reverse arc, when it has a lower number, is
+    reached in full (inf otherwise), so a two-way road reached in full from both ends is
+    drawn once."""
     # the arcs leaving the nodes reached in time (CSR rows: no pass over every arc)
     nodes = np.flatnonzero(dist_s <= t_max)
     first = net.indptr[nodes].astype(np.int64)
     count = net.indptr[nodes + 1].astype(np.int64) - first
     aidx = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
     aidx += np.repeat(first, count)
-    tail, head = np.repeat(nodes, count), net.head[aidx]
-    pos = np.full(net.n_arcs, -1, dtype=np.int64)
-    pos[aidx] = np.arange(aidx.size)
+    head = net.head[aidx]
     rev_arc = net.reverse[aidx]
-    pair = np.where(rev_arc >= 0, pos[np.maximum(rev_arc, 0)], -1)
-    x0, y0, x1, y1 = net.x[tail], net.y[tail], net.x[head], net.y[head]
-    start, dt = dist_s[tail], net.time_s[aidx]
+    twin = (rev_arc >= 0) & (rev_arc < aidx)
+    t_twin = np.full(aidx.size, np.inf)
+    t_twin[twin] = dist_s[head[twin]] + net.time_s[rev_arc[twin]]
+    x0, y0 = np.repeat(net.x[nodes], count), np.repeat(net.y[nodes], count)
+    x1, y1 = net.x[head], net.y[head]
+    start, dt = np.repeat(dist_s[nodes], count), net.time_s[aidx]
     # from each snapped origin along its arc (and back along the reverse arc)
     access = snap.distance_m / (access_kmh / 3.6)
     ox, oy, arc = snap.x, snap.y, snap.arc
@@ -121,7 +123,7 @@ def _pieces(
         np.concatenate([y1, ey]),
         np.concatenate([start, ot]),
         np.concatenate([dt, odt]),
-        np.concatenate([pair, np.full(ot.size, -1, dtype=np.int64)]),
+        np.concatenate([t_twin, np.full(ot.size, np.inf)]),
     )
 
 
@@ -141,10 +143,10 @@ def _controlled_access(
     aidx = np.flatnonzero(dist_s[net.tail] <= t_max)
     ctrl = np.zeros(len(pieces[0]), dtype=bool)
     ctrl[: aidx.size] = np.isin(net.kind[aidx], codes)
-    x0, y0, x1, y1, t0, dt, pair = (np.array(p, copy=True) for p in pieces)
+    x0, y0, x1, y1, t0, dt, t_twin = (np.array(p, copy=True) for p in pieces)
     x1[ctrl], y1[ctrl], dt[ctrl] = x0[ctrl], y0[ctrl], 0.0
-    pair[ctrl] = -1
-    return x0, y0, x1, y1, t0, dt, pair
+    t_twin[ctrl] = np.inf
+    return x0, y0, x1, y1, t0, dt, t_twin
 
 
 LOCAL_KMH = 20.0
@@ -308,7 +310,7 @@ def _simplify_nested(geoms: list[shapely.Geometry], tol: float) -> list[shapely.
         geoms = [shapely.simplify(g, tol, preserve_topology=True) for g in geoms]
     if len(geoms) < 2:
         return geoms
-    # on one 1 cm grid, the clipped bands nest exactly
+    # on one 1 cm grid (the simplified outlines too), the clipped bands nest exactly
     geoms = [polygonal(shapely.set_precision(g, 0.01)) for g in geoms]
     for i in range(len(geoms) - 2, -1, -1):
         if not geoms[i].is_empty:

@@ -37,11 +37,9 @@ def reached_pieces(
     pieces: tuple[NDArray[np.float64], ...], t_s: float
 ) -> tuple[NDArray[np.float64], ...]:
     """The parts of pieces reached within ``t_s`` seconds: (x0, y0, x1, y1) of each."""
-    x0, y0, x1, y1, t0, dt, pair = pieces
+    x0, y0, x1, y1, t0, dt, t_twin = pieces
     ok = t0 <= t_s
-    full = ok & (t0 + dt <= t_s)
-    twin = (pair >= 0) & (pair < np.arange(pair.size))
-    ok &= ~(full & twin & full[np.maximum(pair, 0)])  # the twin draws the same segment
+    ok &= ~((t0 + dt <= t_s) & (t_twin <= t_s))  # a reverse twin, fully reached, draws it
     f = np.clip((t_s - t0[ok]) / np.where(dt[ok] > 0, dt[ok], 1.0), 0.0, 1.0)
     f = np.where(dt[ok] > 0, f, 1.0)
     return x0[ok], y0[ok], x0[ok] + f * (x1[ok] - x0[ok]), y0[ok] + f * (y1[ok] - y0[ok])
@@ -96,17 +94,17 @@ def polygons_from_field(
     if not polys:
         return shapely.MultiPolygon()
     geom = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
-    # moved vertices can cross or leave near-coincident edges: a repaired polygon is snapped
-    # to a 1 cm grid, which nodes them, so that later overlays (union, intersection) handle it
-    # robustly (a valid one is returned as it is)
-    if geom.is_valid:
-        return geom
-    try:
-        geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
-    except shapely.errors.GEOSException:
-        # GEOS's structure repair can fail on a side-location conflict: repair each
-        # polygon on its own, then union (slower, always valid)
-        geom = shapely.union_all([_repair(p) for p in polys])
+    # moved vertices can cross where the reach has features smaller than a cell (narrow
+    # gaps, tiny holes), or leave near-coincident edges: GEOS's structure repair resolves the
+    # first, snapping to a 1 cm grid nodes the second, so that later overlays (union,
+    # difference) handle the polygon robustly
+    if not geom.is_valid:
+        try:
+            geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+        except shapely.errors.GEOSException:
+            # GEOS's structure repair can fail on a side-location conflict: repair each
+            # polygon on its own, then union (slower, always valid)
+            geom = shapely.union_all([_repair(p) for p in polys])
     return polygonal(shapely.set_precision(geom, 0.01))
 
 
@@ -197,7 +195,7 @@ def near_field(seed: NDArray[np.bool_], res: float, reach: float) -> NDArray[np.
 class _Refiner:
     """Moves contour vertices onto the exact level set ``access_m`` of the nearest reached
     piece, searched among the pieces sampled in the 5 x 5 cells around the vertex's nearest
-    seed cell (from the distance transform's feature indices)."""
+    seed cell (found by searching the seed image outwards from the vertex's cell)."""
 
     def __init__(self, pieces: tuple[NDArray[np.float64], ...], cell: NDArray[np.int64],
                  piece: NDArray[np.int64], seed: NDArray[np.bool_], reach: float,
