@@ -79,3 +79,33 @@ def test_serve_refuses_a_bad_port_before_loading(capsys):
     assert main(["serve", "--port", "70000"]) == 2
     err = capsys.readouterr().err
     assert "70000" in err and len(err.strip().splitlines()) == 1
+
+
+def test_accessibility_command_writes_cells_and_rasters(tmp_path, capsys):
+    out = tmp_path / "acc"
+    assert main(["accessibility", "--out", str(out), "--cell", "5000", "--minutes", "30"]) == 0
+    cells = gpd.read_parquet(out / "cells")
+    # minutes to the nearest centre is the smallest of the three centres' minutes
+    per_centre = cells[["drive_min_changsha", "drive_min_zhuzhou", "drive_min_xiangtan"]]
+    np.testing.assert_allclose(cells["drive_min_nearest"], per_centre.min(axis=1))
+    assert sorted(p.name for p in out.glob("*.tif")) == [
+        "drive_min_changsha.tif", "drive_min_nearest.tif", "drive_min_xiangtan.tif",
+        "drive_min_zhuzhou.tif",
+    ]  # fmt: skip
+    assert f"wrote {len(cells):,} origins" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--cell", "0"], "expected a finite number > 0"),
+        (["--minutes", "-5"], "minutes must be positive"),
+        (["--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "not both"),
+    ],
+)
+def test_accessibility_bad_input_exit_2_nothing_written(tmp_path, capsys, extra, message):
+    out = tmp_path / "acc"
+    assert main(["accessibility", "--out", str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()

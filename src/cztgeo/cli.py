@@ -545,6 +545,63 @@ def map_(ctx: click.Context, out: str, layers: str, network: str | None, isochro
     return EXIT_OK
 
 
+@cli.command(
+    help="from every cell of the metro area: minutes to each centre and opportunities within reach"
+)
+@click.option(
+    "--out",
+    required=True,
+    help="output folder: cells/part-*.parquet (GeoParquet), one COG per measure, accessibility.json",
+)
+@click.option(
+    "--network",
+    help="road network: OSM file or .cztnet (default: fetched cache, else the coarse skeleton)",
+)
+@click.option(
+    "--cell", "cell_m", type=POSITIVE, default=500.0, show_default=True, help="grid cell size (m)"
+)
+@click.option("--minutes", type=Minutes(), default="15,30,45", show_default=True, help="thresholds")
+@click.option("--opportunities", help="GeoTIFF, or points/polygons with a 'population' column")
+@click.option("--opportunities-column", default="population", show_default=True)
+@click.option(
+    "--modes", default="drive", show_default=True, help="comma list: drive, transit, taxi+transit"
+)
+@click.option(
+    "--rail-lines",
+    help="line-definition JSON or GTFS feed for the transit modes (default: embedded)",
+)
+@click.option("--scheduler", help="address of a Dask scheduler (tcp://HOST:PORT)")
+@click.option(
+    "--workers", type=click.IntRange(1, 512), help="a local Dask cluster of N worker processes"
+)
+@click.option("--chunk-size", type=click.IntRange(1, 10_000_000), default=2000, show_default=True)
+@click.pass_context
+def accessibility(ctx: click.Context, out: str, network: str | None, cell_m: float,
+                  minutes: list[float], opportunities: str | None, opportunities_column: str,
+                  modes: str, rail_lines: str | None, scheduler: str | None,
+                  workers: int | None, chunk_size: int) -> int:  # fmt: skip
+    from .accessibility import write_accessibility
+    from .errors import InputError
+
+    if scheduler and workers:
+        raise InputError("give --scheduler or --workers, not both")
+    run = write_accessibility(
+        out, network, minutes=minutes, opportunities=opportunities,
+        opportunities_column=opportunities_column,
+        modes=[m.strip() for m in modes.split(",") if m.strip()], rail=rail_lines,
+        cell_m=cell_m, client=scheduler, workers=workers, chunk_size=chunk_size,
+        settings=_settings(ctx),
+    )  # fmt: skip
+    for n in run.notes:
+        click.echo(f"note: {n}")
+    reused = f", {len(run.reused)} reused from an interrupted run" if run.reused else ""
+    click.echo(
+        f"wrote {run.n_origins:,} origins in {run.n_chunks} chunks{reused} to {run.cells} and "
+        f"{len(run.rasters)} rasters ({', '.join(sorted(run.rasters))}) in {run.folder}"
+    )
+    return EXIT_OK
+
+
 @cli.command(help="a local web app: click for isochrone bands, and an openrouteservice-v2 API")
 @click.option(
     "--network",
