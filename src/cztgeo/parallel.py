@@ -151,7 +151,7 @@ def _local_client(n: int) -> Iterator[Client]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # no fixed 8787: another cluster may hold it
         silence_logs=logging.ERROR,
     )
     try:
