@@ -310,7 +310,7 @@ def test_real_process_exit_codes(ws, tmp_path):
     (boom / "sitecustomize.py").write_text(
         "import geopandas\n"
         "def _boom(*a, **k):\n    raise ZeroDivisionError('injected')\n"
-        "geopandas.GeoDataFrame.sort_values = _boom\n"
+        "geopandas.GeoDataFrame.to_crs = _boom\n"
     )
     res = _py("encroachment", str(ws / "sites.gpkg"), "--out", str(tmp_path / "o"),
               env={**env, "PYTHONPATH": f"{boom}{os.pathsep}{SRC}"})  # fmt: skip
