@@ -96,15 +96,15 @@ def _cell_classes(
 
 def _all_cells(
     table: NDArray[np.bool_],
-    i0: NDArray[np.int64],
-    i1: NDArray[np.int64],
-    j0: NDArray[np.int64],
-    j1: NDArray[np.int64],
+    i0: NDArray[np.int32],
+    i1: NDArray[np.int32],
+    j0: NDArray[np.int32],
+    j1: NDArray[np.int32],
 ) -> NDArray[np.bool_]:
     """Whether every cell of each rectangle [j0..j1] x [i0..i1] is True (an integral image of
     the False cells)."""
-    s = np.zeros((table.shape[0] + 1, table.shape[1] + 1), dtype=np.int64)
-    s[1:, 1:] = (~table).cumsum(axis=0).cumsum(axis=1)
+    s = np.zeros((table.shape[0] + 1, table.shape[1] + 1), dtype=np.int32)
+    s[1:, 1:] = (~table).cumsum(axis=0, dtype=np.int32).cumsum(axis=1, dtype=np.int32)
     bad = s[j1 + 1, i1 + 1] - s[j0, i1 + 1] - s[j1 + 1, i0] + s[j0, i0]
     return np.asarray(bad == 0)
 
@@ -134,10 +134,10 @@ def settle(
     ox, oy, c, nx, ny = _grid(zone, pad, min(MAX_CELLS, max(4096, cand.size)))
     interior, far = _cell_classes(zone, tol, ox, oy, c, nx, ny)
     b = bounds[cand]
-    i0 = np.floor((b[:, 0] - ox) / c).astype(np.int64)
-    j0 = np.floor((b[:, 1] - oy) / c).astype(np.int64)
-    i1 = np.floor((b[:, 2] - ox) / c).astype(np.int64)
-    j1 = np.floor((b[:, 3] - oy) / c).astype(np.int64)
+    i0 = np.floor((b[:, 0] - ox) / c).astype(np.int32)
+    j0 = np.floor((b[:, 1] - oy) / c).astype(np.int32)
+    i1 = np.floor((b[:, 2] - ox) / c).astype(np.int32)
+    j1 = np.floor((b[:, 3] - oy) / c).astype(np.int32)
     # every box here meets the grid (pad), which spans the zone's bounds plus pad
     ci0, ci1 = np.clip(i0, 0, nx - 1), np.clip(i1, 0, nx - 1)
     cj0, cj1 = np.clip(j0, 0, ny - 1), np.clip(j1, 0, ny - 1)
@@ -164,9 +164,6 @@ def distance_outside(
     ``inf`` (the tree stops looking there)."""
     if geoms.size == 0:
         return np.zeros(0)
-    if shapely.get_num_coordinates(zone) < 64:
-        d = np.asarray(shapely.distance(zone, geoms), dtype=np.float64)
-        return d if max_m is None else np.where(d <= max_m, d, np.inf)
     tree = shapely.STRtree(_segments(zone))
     (i, _), d = tree.query_nearest(
         geoms, max_distance=max_m, return_distance=True, all_matches=False
@@ -217,24 +214,36 @@ def proven_valid(geoms: NDArray[np.object_], facts: Facts) -> NDArray[np.bool_]:
     than rounding can blur, and goes round once (a strictly convex ring: simple, so valid)."""
     ok = facts.types == 0
     n = np.where(facts.types == 3, facts.n_coords, 0)
-    n[(n > 0) & (shapely.get_num_interior_rings(geoms) > 0)] = 0
+    poly = np.flatnonzero(n > 0)
+    n[poly[shapely.get_num_interior_rings(geoms[poly]) > 0]] = 0
     for size in np.unique(n[(n >= 4) & (n <= 16)]):
         idx = np.flatnonzero(n == size)
         if idx.size == n.size:  # all alike (buildings, often): the coordinates as they are
-            ring = facts.coords.reshape(idx.size, size, 2)
+            rings = facts.coords.reshape(idx.size, size, 2)
         else:
-            ring = shapely.get_coordinates(geoms[idx]).reshape(idx.size, size, 2)
-        ex = ring[:, 1:, 0] - ring[:, :-1, 0]  # edge k runs from vertex k to vertex k + 1
-        ey = ring[:, 1:, 1] - ring[:, :-1, 1]
-        # turn at each vertex: edge k against edge k + 1 (the last against the first)
-        cross = np.empty_like(ex)
-        cross[:, :-1] = ex[:, :-1] * ey[:, 1:] - ey[:, :-1] * ex[:, 1:]
-        cross[:, -1] = ex[:, -1] * ey[:, 0] - ey[:, -1] * ex[:, 0]
-        tol = 1e-9 * (ex * ex + ey * ey).max(axis=1)  # >= 1e-9 |e| |f|
-        good = (cross.min(axis=1) > tol) | (cross.max(axis=1) < -tol)
-        if size > 5:  # five or more vertices can turn twice (a star); four cannot
-            fx, fy = np.roll(ex, -1, axis=1), np.roll(ey, -1, axis=1)
-            turn = np.arctan2(cross, ex * fx + ey * fy).sum(axis=1)
-            good &= np.abs(np.abs(turn) - 2 * np.pi) < 1.0
-        ok[idx] = good
+            rings = shapely.get_coordinates(geoms[idx]).reshape(idx.size, size, 2)
+        for lo in range(0, idx.size, _CHUNK):  # in chunks that stay in the CPU's cache
+            ok[idx[lo : lo + _CHUNK]] = _strictly_convex(rings[lo : lo + _CHUNK])
     return np.asarray(ok, dtype=bool)
+
+
+#: Rings checked at a time by :func:`proven_valid`.
+_CHUNK = 16_384
+
+
+def _strictly_convex(ring: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Per closed ring (k, n, 2): turns the same way at every vertex, by more than rounding
+    can blur, and goes round once."""
+    ex = ring[:, 1:, 0] - ring[:, :-1, 0]  # edge k runs from vertex k to vertex k + 1
+    ey = ring[:, 1:, 1] - ring[:, :-1, 1]
+    # turn at each vertex: edge k against edge k + 1 (the last against the first)
+    cross = np.empty_like(ex)
+    cross[:, :-1] = ex[:, :-1] * ey[:, 1:] - ey[:, :-1] * ex[:, 1:]
+    cross[:, -1] = ex[:, -1] * ey[:, 0] - ey[:, -1] * ex[:, 0]
+    tol = 1e-9 * (ex * ex + ey * ey).max(axis=1)  # >= 1e-9 |e| |f|
+    good = (cross.min(axis=1) > tol) | (cross.max(axis=1) < -tol)
+    if ring.shape[1] > 5:  # five or more vertices can turn twice (a star); four cannot
+        fx, fy = np.roll(ex, -1, axis=1), np.roll(ey, -1, axis=1)
+        turn = np.arctan2(cross, ex * fx + ey * fy).sum(axis=1)
+        good &= np.abs(np.abs(turn) - 2 * np.pi) < 1.0
+    return np.asarray(good, dtype=bool)
