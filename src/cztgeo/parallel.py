@@ -57,6 +57,18 @@ _SENT: dict[str, set[str]] = {}
 
 CONNECT_TIMEOUT_S = 10.0
 
+#: Environment of local worker processes. Dask's nannies set ``MALLOC_TRIM_THRESHOLD_`` to
+#: 64 KiB, which (glibc) also switches off the adaptive mmap threshold: every array above
+#: 128 KiB (scipy's Dijkstra allocates a few MB per search) is then a fresh mmap, paid in page
+#: faults, and two workers contend in the kernel instead of scaling. Large thresholds keep such
+#: arrays in the reused heap. Measured on the 291k-node benchmark network: one search 14 %
+#: faster, two workers 1.55x one instead of 0.98x. Set the same variables for remote workers
+#: (``MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=268435456 dask worker ...``).
+WORKER_ENV = {
+    "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20),
+    "MALLOC_MMAP_THRESHOLD_": str(256 * 2**20),
+}
+
 
 def digest(*parts: object) -> str:
     """A SHA-256 hex digest of arrays, strings and numbers (a job's or a network's key)."""
@@ -153,6 +165,7 @@ def _local_client(n: int) -> Iterator[Client]:
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",  # no fixed 8787: another cluster may hold it
         silence_logs=logging.ERROR,
+        env=WORKER_ENV,
     )
     try:
         c = _Client(cluster, set_as_default=False)  # type: ignore[no-untyped-call]
