@@ -434,9 +434,9 @@ def test_encroachment_equals_shapely_feature_by_feature(seed, n_vertices):
     for key, (status, area, length, dist) in ref.items():
         r = got[key]
         assert r.status == status, key
-        assert r.overlap_area_m2 == pytest.approx(area, rel=1e-9, abs=1e-9)
-        assert r.overlap_length_m == pytest.approx(length, rel=1e-9, abs=1e-9)
-        assert r.distance_m == pytest.approx(dist, rel=1e-9, abs=1e-9)
+        assert r.overlap_area_m2 == pytest.approx(area, rel=1e-9, abs=1e-12)
+        assert r.overlap_length_m == pytest.approx(length, rel=1e-9, abs=1e-12)
+        assert r.distance_m == pytest.approx(dist, rel=1e-9, abs=1e-12)
     # rows sorted by status, then by overlap area and length, largest first
     rank = res["status"].map({s: k for k, s in enumerate(STATUSES)}).to_numpy()
     assert (np.diff(rank) >= 0).all()
