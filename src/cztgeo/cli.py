@@ -14,18 +14,16 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from .cli_params import NON_NEGATIVE, POSITIVE, BBox, LonLat, Minutes
+from .cli_params import MAP_LAYERS, NON_NEGATIVE, POSITIVE, BBox, LonLat, Minutes
 from .errors import CztgeoError, CztgeoWarning
 
 if TYPE_CHECKING:
-    from .maps import Layer
-    from .network import Network
     from .settings import Settings
 
 __all__ = ["cli", "main"]
@@ -36,7 +34,6 @@ EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 PERIODS = click.Choice(["offpeak", "peak"])
 PLANS = click.Choice(["2010-2030", "2024-2035"])
 BASEMAP_HELP = "reference (offline, drawn from the embedded data), none, osm, tianditu, amap or an .mbtiles file"
-MAP_SUFFIXES = (".html", ".png", ".svg", ".pdf")
 
 
 def _one_line(text: object) -> str:
@@ -55,46 +52,12 @@ def _settings(ctx: click.Context) -> Settings:
     return obj  # type: ignore[no-any-return]
 
 
-def _check_map_path(path: str, basemap: str | None, *, offline: bool = False) -> None:
-    """Refuse an unusable map path or basemap before any work is done."""
-    from . import maps
-    from .errors import InputError
-
-    maps.check_basemap(basemap, offline=offline)
-    if not path.lower().endswith(MAP_SUFFIXES):
-        raise InputError(f"cannot tell the map format from {path!r}: use {', '.join(MAP_SUFFIXES)}")
-
-
 def _declared_offset(crs: str | None) -> bool:
     """True when the user declared GCJ-02/BD-09: the data were converted, and the guard
     (which looks for undeclared GCJ-02 offsets) has nothing to find."""
     from .crs import normalize_crs
 
     return crs is not None and isinstance(normalize_crs(crs), str)
-
-
-def _static_basemap(basemap: str | None) -> str | None:
-    """Static maps draw the offline reference map or an MBTiles file; web tiles are refused
-    there, so a web preset falls back to the reference map."""
-    if basemap is None or basemap == "none" or str(basemap).lower().endswith(".mbtiles"):
-        return None if basemap == "none" else basemap
-    return "reference"
-
-
-def _write_map(
-    layers: Sequence[Layer], path: Path, *, basemap: str | None, note: str, title: str,
-    offline: bool = True, tianditu_token: str | None = None, approval_number: str | None = None,
-) -> None:  # fmt: skip
-    """An HTML map, or a static PNG/SVG/PDF, by the path's suffix."""
-    from . import maps
-
-    if path.suffix.lower() == ".html":
-        m = maps.build_map(list(layers), basemap=basemap, note=note, title=title, offline=offline,
-                           tianditu_token=tianditu_token)  # fmt: skip
-        maps.write_map(m, path, offline=offline)
-    else:
-        maps.write_static(list(layers), path, title=title, note=note,
-                          basemap=_static_basemap(basemap), approval_number=approval_number)  # fmt: skip
 
 
 # ---------------------------------------------------------------- the group
@@ -239,7 +202,7 @@ def isochrones(ctx: click.Context, network: str | None, mode: str, origins: tupl
 
     check_output_suffix(output)
     if map_path:
-        _check_map_path(map_path, basemap)
+        maps.check_map_path(map_path, basemap)
     with Outputs("isochrones", inputs=_inputs(network, basemap)) as tx:
         target = tx.file(output)
         map_target = tx.file(map_path) if map_path else None
@@ -252,7 +215,7 @@ def isochrones(ctx: click.Context, network: str | None, mode: str, origins: tupl
         if map_target is not None:
             note = "road network: COARSE SKELETON (major roads only)" if net.coarse else ""
             layers = [maps.network_layer(net), maps.isochrone_layer(gdf)]
-            _write_map(layers, map_target, basemap=basemap, note=note, title="isochrones")
+            maps.write_any_map(layers, map_target, basemap=basemap, note=note, title="isochrones")
     coarse = "  [coarse skeleton: major roads only]" if net.coarse else ""
     areas = ", ".join(
         f"{m:g} min {a:,.1f} km²" for m, a in zip(gdf["minutes"], gdf["area_km2"], strict=True)
@@ -318,7 +281,9 @@ def encroachment(file: str, out: str, crs: str | None, id_column: str | None, zo
     from .report import write_encroachment, write_encroachment_map
 
     if map_path:
-        _check_map_path(map_path, basemap)
+        from .maps import check_map_path
+
+        check_map_path(map_path, basemap)
     with Outputs("encroachment", inputs=_inputs(file, green_heart_file, reference, basemap)) as tx:
         folder = tx.folder(out)  # refuses an --out holding an input, before any work
         map_target = tx.file(map_path) if map_path else None
@@ -453,42 +418,6 @@ def validate(ctx: click.Context, network: str | None, rail_lines: str | None, gt
     return EXIT_FOUND if (table["status"] == "fail").any() else EXIT_OK
 
 
-MAP_LAYERS = ("boundaries", "counties", "green-heart", "network", "stations", "isochrones",
-              "encroachment")  # fmt: skip
-
-
-def _map_layers(settings: Settings, wanted: list[str], *, network: str | None,
-                isochrones_file: str | None, encroachment_file: str | None,
-                green_heart_file: str | None) -> list[Layer]:  # fmt: skip
-    """The layers the ``map`` command draws, read from the embedded data or the given files."""
-    from . import maps
-    from .boundaries import load_boundaries
-    from .greenheart import load_green_heart
-    from .io import read_vector
-    from .network import load_network
-    from .rail import load_rail
-
-    def stations() -> Layer:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CztgeoWarning)
-            return maps.stations_layer(load_rail(settings=settings).stops_gdf())
-
-    def drive() -> Network:
-        return load_network(network, mode="drive", settings=settings)
-
-    builders: dict[str, Callable[[], Layer]] = {
-        "boundaries": lambda: maps.boundaries_layer(load_boundaries("city")),
-        "counties": lambda: maps.boundaries_layer(load_boundaries("county"), "counties"),
-        "green-heart": lambda: maps.green_heart_layer(load_green_heart(green_heart_file)),
-        "network": lambda: maps.network_layer(drive()),
-        "stations": stations,
-        "isochrones": lambda: maps.isochrone_layer(read_vector(isochrones_file)),  # type: ignore[arg-type]
-        "encroachment": lambda: maps.encroachment_layer(read_vector(encroachment_file)),  # type: ignore[arg-type]
-    }
-    given = {"isochrones": isochrones_file, "encroachment": encroachment_file}
-    return [builders[n]() for n in wanted if given.get(n, True)]
-
-
 @cli.command("map", help="a map of cztgeo layers: HTML, PNG, SVG or PDF by suffix")
 @click.option("--out", required=True, help=".html, .png, .svg or .pdf")
 @click.option(
@@ -520,27 +449,22 @@ def map_(ctx: click.Context, out: str, layers: str, network: str | None, isochro
          tianditu_token: str | None, offline: bool, title: str | None,
          approval_number: str | None) -> int:  # fmt: skip
     from . import maps
-    from .errors import InputError
     from .io import Outputs
 
     settings = _settings(ctx)
     offline = offline or settings.offline
-    maps.check_basemap(basemap, offline=offline, tianditu_token=tianditu_token)
-    suffix = Path(out).suffix.lower()
-    if suffix not in MAP_SUFFIXES:
-        raise InputError(f"cannot tell the map format from {out!r}: use {', '.join(MAP_SUFFIXES)}")
+    maps.check_map_path(out, basemap, offline=offline, tianditu_token=tianditu_token)
     wanted = [x.strip() for x in layers.split(",") if x.strip()]
-    unknown = sorted(set(wanted) - set(MAP_LAYERS))
-    if unknown:
-        raise InputError(f"unknown layers {unknown}: use {', '.join(MAP_LAYERS)}")
     inputs = _inputs(network, isochrones_file, encroachment_file, green_heart_file, basemap)
     with Outputs("map", inputs=inputs) as tx:
         target = tx.file(out)
-        drawn = _map_layers(settings, wanted, network=network, isochrones_file=isochrones_file,
-                            encroachment_file=encroachment_file, green_heart_file=green_heart_file)  # fmt: skip
-        _write_map(drawn, target, basemap=basemap, note="", title=title or "cztgeo map",
-                   offline=offline, tianditu_token=tianditu_token,
-                   approval_number=approval_number)  # fmt: skip
+        drawn = maps.named_layers(settings, wanted, network=network,
+                                  isochrones_file=isochrones_file,
+                                  encroachment_file=encroachment_file,
+                                  green_heart_file=green_heart_file)  # fmt: skip
+        maps.write_any_map(drawn, target, basemap=basemap, note="", title=title or "cztgeo map",
+                           offline=offline, tianditu_token=tianditu_token,
+                           approval_number=approval_number)  # fmt: skip
     click.echo(f"wrote {out} ({Path(out).stat().st_size / 1e6:.2f} MB, {len(drawn)} layers)")
     return EXIT_OK
 

@@ -7,6 +7,7 @@ PNG/SVG/PDF for reports, with the same layers and styling.
 ``html``           :func:`build_map`, :func:`write_map`, :func:`leaflet_assets`
 ``static``         :func:`write_static` (PNG/SVG/PDF, CJK font shipped as a package)
 ``products``       ready-made maps: :func:`commute_circle_map`, :func:`encroachment_map`
+``named``          the ``map`` command's layers by name; :func:`write_any_map` by suffix
 =================  ==========================================================================
 """
 
@@ -41,6 +42,7 @@ from .layers import (
     stations_layer,
     transit_layers,
 )
+from .named import MAP_LAYERS, MAP_SUFFIXES, check_map_path, named_layers, write_any_map
 from .products import (
     MapSpec,
     circle_spec,
@@ -58,6 +60,8 @@ __all__ = [
     "BASEMAPS",
     "CENTRE_COLOURS",
     "ISO_COLOURS",
+    "MAP_LAYERS",
+    "MAP_SUFFIXES",
     "STATUS_COLOURS",
     "ZONE_COLOURS",
     "Basemap",
@@ -70,6 +74,7 @@ __all__ = [
     "boundaries_layer",
     "build_map",
     "check_basemap",
+    "check_map_path",
     "circle_spec",
     "cjk_font",
     "commute_circle_map",
@@ -82,6 +87,7 @@ __all__ = [
     "green_heart_layer",
     "isochrone_layer",
     "leaflet_assets",
+    "named_layers",
     "network_layer",
     "read_mbtiles",
     "reference_layers",
@@ -92,6 +98,7 @@ __all__ = [
     "save_static",
     "stations_layer",
     "transit_layers",
+    "write_any_map",
     "write_map",
     "write_static",
 ]
