@@ -7,7 +7,9 @@ import sys
 import geopandas as gpd
 import pytest
 
+from cztgeo import Settings
 from cztgeo.cli import main
+from cztgeo.errors import InputError
 
 
 def run(capsys, *argv):
@@ -182,3 +184,11 @@ def test_isochrones_cli_local_kmh(capsys, tmp_path):
         assert code == 0, err
         areas[local] = gpd.read_file(out)["area_km2"].iloc[0]
     assert areas["20"] > 2.5 * areas["0"]  # local streets make areas, not road ribbons
+
+
+def test_map_layers_by_name_refuse_an_unknown_name():
+    from cztgeo.maps import MAP_LAYERS, named_layers
+
+    assert "green-heart" in MAP_LAYERS
+    with pytest.raises(InputError, match="unknown layers .'roads'.: use boundaries"):
+        named_layers(Settings(), ["roads"])

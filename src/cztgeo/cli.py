@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from .cli_params import MAP_LAYERS, NON_NEGATIVE, POSITIVE, BBox, LonLat, Minutes
+from .cli_params import NON_NEGATIVE, POSITIVE, BBox, LonLat, Minutes
 from .errors import CztgeoError, CztgeoWarning
+from .maps.named import MAP_LAYERS
 
 if TYPE_CHECKING:
     from .settings import Settings

@@ -7,11 +7,6 @@ import math
 
 import click
 
-#: Layer names the ``map`` command draws (:func:`cztgeo.maps.named_layers`), in drawing order;
-#: here, not in :mod:`cztgeo.maps`, so that the command's help does not import the map stack.
-MAP_LAYERS = ("boundaries", "counties", "green-heart", "network", "stations", "isochrones",
-              "encroachment")  # fmt: skip
-
 __all__ = ["NON_NEGATIVE", "POSITIVE", "BBox", "LonLat", "Minutes", "Number"]
 
 

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..cli_params import MAP_LAYERS
 from ..errors import CztgeoWarning, InputError
 from .basemaps import check_basemap
 from .html import build_map, write_map
@@ -32,6 +31,9 @@ __all__ = ["MAP_LAYERS", "MAP_SUFFIXES", "check_map_path", "named_layers", "writ
 
 #: Suffixes a map can be written as (HTML through Leaflet, the others static).
 MAP_SUFFIXES = (".html", ".png", ".svg", ".pdf")
+#: Layer names :func:`named_layers` draws, in drawing order.
+MAP_LAYERS = ("boundaries", "counties", "green-heart", "network", "stations", "isochrones",
+              "encroachment")  # fmt: skip
 
 
 def check_map_path(
