@@ -23,6 +23,7 @@ import shapely
 
 from .crs import AREA_CRS, METRIC_CRS, WGS84
 from .errors import InputError
+from .scenarios import ScenarioComparison, compare, scenario_links
 
 if TYPE_CHECKING:
     from .network import Network
@@ -70,30 +71,6 @@ DEFAULT_CENTRES: tuple[Centre, ...] = (
 
 #: Drive-time bands drawn on the map of the circle (minutes).
 DEFAULT_BANDS: tuple[float, ...] = (15.0, 30.0, 45.0, 60.0)
-
-
-@dataclass(frozen=True)
-class ScenarioComparison:
-    """What planned links change (:func:`commute_circle` with ``scenario=``).
-
-    Attributes
-    ----------
-    links
-        One row per planned link: ``name``, ``mode``, ``action``, ``length_m``, ``status``
-        (added, removed n arcs, not connected, skipped...).
-    times
-        ``mode``, ``from``, ``to``, ``minutes_before``, ``minutes_after``, ``change_minutes``.
-    gained
-        Per centre x mode: ``area_before_km2``, ``area_after_km2`` and the area gained as
-        geometry (EPSG:4326).
-    after
-        The whole circle computed on the edited networks.
-    """
-
-    links: pd.DataFrame
-    times: pd.DataFrame
-    gained: gpd.GeoDataFrame
-    after: CommuteCircle
 
 
 @dataclass
@@ -592,7 +569,7 @@ def commute_circle(
     )  # fmt: skip
     if isinstance(walk_net, (str, os.PathLike)):
         walk_net = load_network(walk_net, mode="walk", settings=settings)
-    links = _scenario_links(scenario)
+    links = scenario_links(scenario)
     pop = population_points(population, population_column)
 
     def run(road: Network, tn: TransitNetwork | None) -> CommuteCircle:
@@ -616,38 +593,3 @@ def commute_circle(
         table, gained = compare(cc, after)
         cc.scenario = ScenarioComparison(sc.links, table, gained, after)
     return cc
-
-
-def _scenario_links(
-    scenario: gpd.GeoDataFrame | str | os.PathLike[str] | None,
-) -> gpd.GeoDataFrame | None:
-    if scenario is None:
-        return None
-    from .io import read_vector
-    from .scenarios import check_scenario
-
-    links = scenario if isinstance(scenario, gpd.GeoDataFrame) else read_vector(scenario)
-    check_scenario(links)
-    return links
-
-
-def compare(before: CommuteCircle, after: CommuteCircle) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    """Before/after table (times and reach areas) and a layer of the area each centre gains."""
-    t = before.times.merge(after.times, on=["mode", "from", "to"], suffixes=("_before", "_after"))
-    t = t[t["from"] != t["to"]]
-    t = t.assign(change_minutes=t["minutes_after"] - t["minutes_before"])
-    t = t[["mode", "from", "to", "minutes_before", "minutes_after", "change_minutes"]]
-    r = before.reach.merge(
-        pd.DataFrame(after.reach.drop(columns="geometry")),
-        on=["centre", "mode"],
-        suffixes=("_before", "_after"),
-    )
-    gained = []
-    for (_, b), (_, a) in zip(before.reach.iterrows(), after.reach.iterrows(), strict=True):
-        gained.append(a.geometry.difference(b.geometry))
-    diff = gpd.GeoDataFrame(
-        {"centre": before.reach["centre"], "mode": before.reach["mode"],
-         "area_before_km2": r["area_km2_before"], "area_after_km2": r["area_km2_after"]},
-        geometry=gained, crs=WGS84,
-    )  # fmt: skip
-    return t.reset_index(drop=True), diff

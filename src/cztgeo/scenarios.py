@@ -1,7 +1,7 @@
 """What-if scenarios: planned road and rail links merged into copies of the networks.
 
 :func:`apply_scenario` returns the edited networks and a report per link;
-:func:`cztgeo.circle.compare` puts two commute circles side by side. The scenario file is a line layer with columns
+:func:`compare` puts two commute circles side by side. The scenario file is a line layer with columns
 ``mode`` (``drive`` or ``rail``), ``name``, ``speed_kmh``, ``action`` (``add`` or ``remove``),
 ``oneway`` and ``headway_minutes``; :func:`check_scenario` refuses unusable values first.
 """
@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +22,18 @@ from .crs import WGS84, transformer
 from .errors import InputError
 
 if TYPE_CHECKING:
+    from .circle import CommuteCircle
     from .network import Network
     from .rail import TransitNetwork
 
-__all__ = ["ScenarioResult", "apply_scenario", "check_scenario"]
+__all__ = [
+    "ScenarioComparison",
+    "ScenarioResult",
+    "apply_scenario",
+    "check_scenario",
+    "compare",
+    "scenario_links",
+]
 
 
 def check_scenario(links: pd.DataFrame) -> None:
@@ -220,3 +229,62 @@ def apply_scenario(
         crs=net.crs,
     )  # fmt: skip
     return ScenarioResult(new_net, rail_out, pd.DataFrame(rows))
+
+
+@dataclass(frozen=True)
+class ScenarioComparison:
+    """What planned links change (:func:`commute_circle` with ``scenario=``).
+
+    Attributes
+    ----------
+    links
+        One row per planned link: ``name``, ``mode``, ``action``, ``length_m``, ``status``
+        (added, removed n arcs, not connected, skipped...).
+    times
+        ``mode``, ``from``, ``to``, ``minutes_before``, ``minutes_after``, ``change_minutes``.
+    gained
+        Per centre x mode: ``area_before_km2``, ``area_after_km2`` and the area gained as
+        geometry (EPSG:4326).
+    after
+        The whole circle computed on the edited networks.
+    """
+
+    links: pd.DataFrame
+    times: pd.DataFrame
+    gained: gpd.GeoDataFrame
+    after: CommuteCircle
+
+
+def scenario_links(
+    scenario: gpd.GeoDataFrame | str | os.PathLike[str] | None,
+) -> gpd.GeoDataFrame | None:
+    """The planned links of a scenario (a layer or its path), checked; None gives None."""
+    if scenario is None:
+        return None
+    from .io import read_vector
+
+    links = scenario if isinstance(scenario, gpd.GeoDataFrame) else read_vector(scenario)
+    check_scenario(links)
+    return links
+
+
+def compare(before: CommuteCircle, after: CommuteCircle) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Before/after table (times and reach areas) and a layer of the area each centre gains."""
+    t = before.times.merge(after.times, on=["mode", "from", "to"], suffixes=("_before", "_after"))
+    t = t[t["from"] != t["to"]]
+    t = t.assign(change_minutes=t["minutes_after"] - t["minutes_before"])
+    t = t[["mode", "from", "to", "minutes_before", "minutes_after", "change_minutes"]]
+    r = before.reach.merge(
+        pd.DataFrame(after.reach.drop(columns="geometry")),
+        on=["centre", "mode"],
+        suffixes=("_before", "_after"),
+    )
+    gained = []
+    for (_, b), (_, a) in zip(before.reach.iterrows(), after.reach.iterrows(), strict=True):
+        gained.append(a.geometry.difference(b.geometry))
+    diff = gpd.GeoDataFrame(
+        {"centre": before.reach["centre"], "mode": before.reach["mode"],
+         "area_before_km2": r["area_km2_before"], "area_after_km2": r["area_km2_after"]},
+        geometry=gained, crs=WGS84,
+    )  # fmt: skip
+    return t.reset_index(drop=True), diff
