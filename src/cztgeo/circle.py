@@ -542,7 +542,7 @@ def commute_circle(
     """
     from .greenheart import load_green_heart
     from .network import default_network, load_network
-    from .population import population_points
+    from .population import population_notes, population_points
     from .rail import default_transit
 
     modes_, nums = _check_options(
@@ -571,6 +571,7 @@ def commute_circle(
         walk_net = load_network(walk_net, mode="walk", settings=settings)
     links = scenario_links(scenario)
     pop = population_points(population, population_column)
+    notes += population_notes(population)  # the embedded layer is COARSE: say so
 
     def run(road: Network, tn: TransitNetwork | None) -> CommuteCircle:
         r = _Run(road, tn, centres, nums["minutes"], modes_, nums["max_snap_m"],

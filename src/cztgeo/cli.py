@@ -344,7 +344,10 @@ def encroachment(file: str, out: str, crs: str | None, id_column: str | None, zo
     help="official green-heart file (default: approximate sketch)",
 )
 @click.option("--plan", default="2024-2035", type=PLANS, help="plan version of the sketch")
-@click.option("--population", help="GeoTIFF raster, or points/polygons with a 'population' column")
+@click.option(
+    "--population",
+    help="GeoTIFF raster, points/polygons with a 'population' column, or census-2020-county (embedded, COARSE)",
+)
 @click.option(
     "--walk-network", help="OSM file: rail access/egress walks on it (default: straight line x 1.3)"
 )
@@ -486,7 +489,10 @@ def map_(ctx: click.Context, out: str, layers: str, network: str | None, isochro
     "--cell", "cell_m", type=POSITIVE, default=500.0, show_default=True, help="grid cell size (m)"
 )
 @click.option("--minutes", type=Minutes(), default="15,30,45", show_default=True, help="thresholds")
-@click.option("--opportunities", help="GeoTIFF, or points/polygons with a 'population' column")
+@click.option(
+    "--opportunities",
+    help="GeoTIFF, points/polygons with a 'population' column, or census-2020-county (embedded, COARSE)",
+)
 @click.option("--opportunities-column", default="population", show_default=True)
 @click.option(
     "--modes", default="drive", show_default=True, help="comma list: drive, transit, taxi+transit"
@@ -547,7 +553,10 @@ def accessibility(ctx: click.Context, out: str, network: str | None, cell_m: flo
     "green_heart_file",
     help="official green-heart file (default: approximate sketch)",
 )
-@click.option("--population", help="GeoTIFF or layer with a 'population' column (total_pop, panel)")
+@click.option(
+    "--population",
+    help="GeoTIFF, layer with a 'population' column, or census-2020-county (embedded, COARSE) (total_pop, panel)",
+)
 @click.option(
     "--host",
     default="127.0.0.1",

@@ -252,6 +252,7 @@ def load_engine(
     Engine
     """
     from ..greenheart import load_green_heart
+    from ..population import population_notes
     from ..settings import Settings
 
     settings = settings or Settings()
@@ -266,6 +267,7 @@ def load_engine(
     if approx:
         notes.append("green heart: APPROXIMATE sketch (not the legal boundary)")
     tree, vals = _population(population, population_column)
+    notes += population_notes(population)  # the embedded census layer is COARSE
     engine = Engine(
         roads=roads,
         transit=transit,
