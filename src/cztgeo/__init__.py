@@ -17,6 +17,7 @@ from .io import read_vector, write_vector
 from .isochrones import isochrones
 from .maps import Layer, build_map, write_map, write_static
 from .network import Network, load_network
+from .population import load_population
 from .rail import TransitNetwork, load_rail, plan_journeys, read_gtfs
 from .routing import travel_time_matrix, travel_times
 from .scenarios import apply_scenario
@@ -44,6 +45,7 @@ __all__ = [
     "load_boundaries",
     "load_green_heart",
     "load_network",
+    "load_population",
     "load_rail",
     "plan_journeys",
     "read_gtfs",
