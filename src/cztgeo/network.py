@@ -283,7 +283,9 @@ def read_network_cache(path: str | os.PathLike[str]) -> Network:
     if not p.exists():
         raise InputError(f"network cache not found: {str(p)!r}")
     meta, arrays = read_cache(p, modes=MODES)
-    return Network(
+    data = dict(arrays)
+    reverse = data.pop("reverse")  # derived, but stored: its sort is the slowest part of a load
+    net = Network(
         kinds=tuple(meta["kinds"]),
         mode=meta["mode"],
         crs=meta["crs"],
@@ -291,8 +293,10 @@ def read_network_cache(path: str | os.PathLike[str]) -> Network:
         coarse=meta["coarse"],
         note=meta["note"],
         stations=meta["stations"],
-        **arrays,
+        **data,  # type: ignore[arg-type]
     )
+    net._derived["reverse"] = reverse
+    return net
 
 
 # ---------------------------------------------------------------------- building
