@@ -108,9 +108,11 @@ def write_cache(path: str | os.PathLike[str], meta: CacheMeta, arrays: CacheArra
     out = Path(path)
     with atomic_path(out) as tmp:
         with open(tmp, "wb") as fh:
-            stored: dict[str, NDArray[Any]] = dict(arrays)
-            if "reverse" in stored:  # arc numbers fit in 32 bits (build_network checks)
-                stored["reverse"] = np.asarray(stored["reverse"]).astype(np.int32)
+            stored = arrays
+            if "reverse" in arrays:  # arc numbers fit in 32 bits (build_network checks)
+                stored = cast(
+                    "CacheArrays", {**arrays, "reverse": arrays["reverse"].astype(np.int32)}
+                )
             np.savez(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **stored)
             fh.flush()
             os.fsync(fh.fileno())  # complete on disk before the rename makes it visible
