@@ -94,37 +94,37 @@ def _pieces(
     # the arcs leaving the nodes reached in time (CSR rows: no pass over every arc)
     nodes = np.flatnonzero(dist_s <= t_max)
     first = net.indptr[nodes].astype(np.int64)
-    count = net.indptr[nodes + 1].astype(np.int64) - first
-    aidx = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    aidx += np.repeat(first, count)
-    head = net.head[aidx]
-    rev_arc = net.reverse[aidx]
-    twin = (rev_arc >= 0) & (rev_arc < aidx)
-    t_twin = np.full(aidx.size, np.inf)
-    t_twin[twin] = dist_s[head[twin]] + net.time_s[rev_arc[twin]]
-    x0, y0 = np.repeat(net.x[nodes], count), np.repeat(net.y[nodes], count)
-    x1, y1 = net.x[head], net.y[head]
-    start, dt = np.repeat(dist_s[nodes], count), net.time_s[aidx]
+    count = net.indptr[nodes + 1] - net.indptr[nodes]
+    n_arcs = int(count.sum())
+    aidx = np.arange(n_arcs, dtype=np.int64)
+    aidx += np.repeat(first - (np.cumsum(count) - count), count)
+    tail = np.repeat(nodes, count)
     # from each snapped origin along its arc (and back along the reverse arc)
     access = snap.distance_m / (access_kmh / 3.6)
-    ox, oy, arc = snap.x, snap.y, snap.arc
+    arc = snap.arc
     rev = net.reverse[arc]
     has = rev >= 0
-    ox_all = np.concatenate([ox, ox[has]])
-    oy_all = np.concatenate([oy, oy[has]])
-    ex = np.concatenate([net.x[net.head[arc]], net.x[net.tail[arc]][has]])
-    ey = np.concatenate([net.y[net.head[arc]], net.y[net.tail[arc]][has]])
-    ot = np.concatenate([access, access[has]])
-    odt = np.concatenate([(1 - snap.frac) * net.time_s[arc], snap.frac[has] * net.time_s[rev[has]]])
-    return (
-        np.concatenate([x0, ox_all]),
-        np.concatenate([y0, oy_all]),
-        np.concatenate([x1, ex]),
-        np.concatenate([y1, ey]),
-        np.concatenate([start, ot]),
-        np.concatenate([dt, odt]),
-        np.concatenate([t_twin, np.full(ot.size, np.inf)]),
-    )
+    ends = np.concatenate([net.head[arc], net.tail[arc][has]])
+    # each output is filled in place: arcs first, then the origins' pieces
+    size = n_arcs + ends.size
+    x0, y0, x1, y1, t0, dt = (np.empty(size) for _ in range(6))
+    t_twin = np.full(size, np.inf)
+    head = np.take(net.head, aidx)
+    np.take(net.x, tail, out=x0[:n_arcs])
+    np.take(net.y, tail, out=y0[:n_arcs])
+    np.take(net.x, head, out=x1[:n_arcs])
+    np.take(net.y, head, out=y1[:n_arcs])
+    np.take(dist_s, tail, out=t0[:n_arcs])
+    np.take(net.time_s, aidx, out=dt[:n_arcs])
+    rev_arc = np.take(net.reverse, aidx)
+    twin = np.flatnonzero((rev_arc >= 0) & (rev_arc < aidx))
+    t_twin[twin] = dist_s[head[twin]] + net.time_s[rev_arc[twin]]
+    x0[n_arcs:] = np.r_[snap.x, snap.x[has]]
+    y0[n_arcs:] = np.r_[snap.y, snap.y[has]]
+    x1[n_arcs:], y1[n_arcs:] = net.x[ends], net.y[ends]
+    t0[n_arcs:] = np.r_[access, access[has]]
+    dt[n_arcs:] = np.r_[(1 - snap.frac) * net.time_s[arc], snap.frac[has] * net.time_s[rev[has]]]
+    return x0, y0, x1, y1, t0, dt, t_twin
 
 
 #: Arc classes with access only at their ends (expressways): in local-street mode the land
@@ -303,10 +303,23 @@ def _local_isochrones(
     return out, res
 
 
-def _simplify_nested(geoms: list[shapely.Geometry], tol: float) -> list[shapely.Geometry]:
+def _simplify_nested(
+    geoms: list[shapely.Geometry], tol: float, *, douglas_peucker: bool = False
+) -> list[shapely.Geometry]:
     """Simplify with topology preserved; each polygon is then clipped to the next larger one,
-    since simplification moves edges by up to ``tol`` and the bands must stay nested."""
-    if tol > 0:
+    since simplification moves edges by up to ``tol`` and the bands must stay nested.
+
+    With ``douglas_peucker``, GEOS's plain Douglas-Peucker simplifier is tried first (twice as
+    fast); a polygon it leaves invalid is simplified again with topology preserved.
+    """
+    if tol > 0 and douglas_peucker:
+        fast = [shapely.simplify(g, tol, preserve_topology=False) for g in geoms]
+        geoms = [
+            f if shapely.is_valid(f) and not f.is_empty else
+            shapely.simplify(g, tol, preserve_topology=True)
+            for f, g in zip(fast, geoms, strict=True)
+        ]  # fmt: skip
+    elif tol > 0:
         geoms = [shapely.simplify(g, tol, preserve_topology=True) for g in geoms]
     if len(geoms) < 2:
         return geoms
@@ -445,7 +458,9 @@ def isochrones(
         # the access rule's vertices lie on the exact boundary (arcs densified): keep them
         # within 1/250 of a cell; the local streets' grid contour only loses its collinear ones
         default = res / (25.0 if local > 0 else 100.0)
-        geoms = _simplify_nested(geoms, default if simplify_m is None else float(simplify_m))
+        geoms = _simplify_nested(
+            geoms, default if simplify_m is None else float(simplify_m), douglas_peucker=local == 0
+        )
     else:
         geoms = _hull_styles(pieces, ts, access, style)
     areas = [g.area / 1e6 for g in geoms]
