@@ -31,6 +31,9 @@ ACCESS_CELLS = 600_000
 MAX_ACCESS_CELL = 0.85
 #: Largest sag (in cells) of a chord of the boundary's arcs: points are added on them.
 DENSIFY_TOL = 0.02
+#: Refined vertices closer than this (in cells) to the segment joining their neighbours are
+#: dropped (the outline moves by less than this).
+PRUNE_TOL = 0.01
 
 
 def reached_pieces(
@@ -357,7 +360,7 @@ class _Refiner:
         parts = np.ceil(np.abs(turn) / step).astype(np.int64)
         extra = np.maximum(parts - 1, 0)
         if extra.sum() == 0:
-            return moved, ring
+            return _prune(moved, ring, PRUNE_TOL * res)
         which = np.repeat(np.arange(a.size), extra)
         j = np.arange(which.size) - np.repeat(np.cumsum(extra) - extra, extra) + 1
         ang = np.arctan2(uy, ux)[which] + turn[which] * j / parts[which]
@@ -365,7 +368,30 @@ class _Refiner:
             [qx[a][which] + self.access_m * np.cos(ang), qy[a][which] + self.access_m * np.sin(ang)]
         )
         at = b[which]  # inserted before the edge's second vertex, in order
-        return np.insert(moved, at, new, axis=0), np.insert(ring, at, ring[at])
+        return _prune(np.insert(moved, at, new, axis=0), np.insert(ring, at, ring[at]),
+                      PRUNE_TOL * res)  # fmt: skip
+
+
+def _prune(
+    pts: NDArray[np.float64], ring: NDArray[np.int64], tol: float
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Drop vertices within ``tol`` of the segment joining their neighbours (the simplification
+    of the refined outline, done here in two passes instead of by GEOS afterwards).
+
+    A pass drops only even-numbered vertices, so no two neighbours go at once and the outline
+    moves by less than ``tol``; each ring keeps its first and last (closing) vertex.
+    """
+    for _ in range(2):
+        inner = np.flatnonzero((ring[1:-1] == ring[:-2]) & (ring[1:-1] == ring[2:])) + 1
+        inner = inner[inner % 2 == 0]
+        if inner.size == 0:
+            break
+        a, p, b = pts[inner - 1], pts[inner], pts[inner + 1]
+        dist, _, _ = _segment_nearest(p[:, 0], p[:, 1], a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+        keep = np.ones(len(pts), dtype=bool)
+        keep[inner[dist < tol]] = False
+        pts, ring = pts[keep], ring[keep]
+    return pts, ring
 
 
 def _cell_size(area_m2: float, res: float, access_m: float) -> float:
@@ -388,20 +414,24 @@ def grid_isochrones(
 ) -> tuple[list[shapely.Geometry], float]:
     """Polygons per threshold, and the grid resolution used (coarsened beyond MAX_CELLS)."""
     reached = [reached_pieces(pieces, t) for t in thresholds_s]
-    allx = np.concatenate([np.r_[r[0], r[2]] for r in reached])
-    ally = np.concatenate([np.r_[r[1], r[3]] for r in reached])
-    if allx.size == 0:
+    if not any(r[0].size for r in reached):
         return [shapely.MultiPolygon() for _ in thresholds_s], res
-    area = (np.ptp(allx) + 2 * access_m) * (np.ptp(ally) + 2 * access_m)
+    lo_x, lo_y, hi_x, hi_y = (
+        f(np.array([f(r[i]) for r in reached for i in (j, j + 2) if r[i].size]))
+        for f, j in ((np.min, 0), (np.min, 1), (np.max, 0), (np.max, 1))
+    )
+    area = (hi_x - lo_x + 2 * access_m) * (hi_y - lo_y + 2 * access_m)
     res = _cell_size(area, res, access_m)
     pad = access_m + 2.5 * res
-    xmin, ymin = float(allx.min() - pad), float(ally.min() - pad)
-    nx = int(np.ceil((allx.max() + pad - xmin) / res)) + 1
-    ny = int(np.ceil((ally.max() + pad - ymin) / res)) + 1
+    xmin, ymin = float(lo_x - pad), float(lo_y - pad)
+    nx = int(np.ceil((hi_x + pad - xmin) / res)) + 1
+    ny = int(np.ceil((hi_y + pad - ymin) / res)) + 1
     xs: NDArray[np.float64] = xmin + res * np.arange(nx, dtype=np.float64)
     ys: NDArray[np.float64] = ymin + res * np.arange(ny, dtype=np.float64)
     m = int(np.ceil(pad / res)) + 1
-    running = np.full((ny, nx), np.finfo(np.float64).max)
+    # the field of the thresholds so far: sets grow with time, so each band takes the minimum
+    # with the smaller ones' fields (nested); not needed for one threshold
+    running = np.full((ny, nx), np.finfo(np.float64).max) if len(reached) > 1 else None
     out = []
     for x0, y0, x1, y1 in reached:
         if x0.size == 0:
@@ -421,8 +451,10 @@ def grid_isochrones(
         # piece. Work is proportional to the boundary, not the area.
         reach = access_m / res + 1.5
         window = seed[r0:r1, c0:c1]
-        sub = running[r0:r1, c0:c1]
-        np.minimum(sub, near_field(window, res, reach), out=sub)  # sets grow with time: nested
+        sub = near_field(window, res, reach)
+        if running is not None:
+            np.minimum(running[r0:r1, c0:c1], sub, out=sub)
+            running[r0:r1, c0:c1] = sub
         refine = _Refiner((x0, y0, x1, y1), cell, piece, window, reach + 1.0,
                           (float(xs[c0]), float(ys[r0]), r0, c0), (res, nx, ny), access_m)  # fmt: skip
         out.append(polygons_from_field(xs[c0:c1], ys[r0:r1], sub, access_m, refine))
