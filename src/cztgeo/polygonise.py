@@ -133,20 +133,21 @@ def _cut_small_loops(
     """
     hits: list[tuple[int, int, float]] = []
     n = len(pts)
-    for d in range(2, span + 1):
-        a = np.flatnonzero(
-            (ring[: n - d - 1] == ring[1 : n - d]) & (ring[: n - d - 1] == ring[d : n - 1])
-            & (ring[d : n - 1] == ring[d + 1 :])
-        )  # fmt: skip
-        rx, ry = pts[a + 1, 0] - pts[a, 0], pts[a + 1, 1] - pts[a, 1]
-        sx, sy = pts[a + d + 1, 0] - pts[a + d, 0], pts[a + d + 1, 1] - pts[a + d, 1]
-        qx, qy = pts[a + d, 0] - pts[a, 0], pts[a + d, 1] - pts[a, 1]
-        den = rx * sy - ry * sx
-        ok = den != 0
-        den = np.where(ok, den, 1.0)
-        t, u = (qx * sy - qy * sx) / den, (qx * ry - qy * rx) / den
-        cross = np.flatnonzero(ok & (t > 0) & (t < 1) & (u > 0) & (u < 1))
-        hits += [(int(a[i]), d, float(t[i])) for i in cross]
+    px, py = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
+    ex, ey = np.diff(px), np.diff(py)  # edge k runs from vertex k to k + 1
+    same = ring[1:] == ring[:-1]  # ... when both are of one ring
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for d in range(2, span + 1):
+            m = n - 1 - d  # edge pairs (k, k + d)
+            if m <= 0:
+                break
+            rx, ry, sx, sy = ex[:m], ey[:m], ex[d:], ey[d:]
+            qx, qy = px[d : d + m] - px[:m], py[d : d + m] - py[:m]
+            den = rx * sy - ry * sx
+            t, u = (qx * sy - qy * sx) / den, (qx * ry - qy * rx) / den
+            cross = (t > 0) & (t < 1) & (u > 0) & (u < 1)  # NaN (parallel) compares False
+            cross &= same[:m] & same[d:] & (ring[:m] == ring[d : d + m])
+            hits += [(int(i), d, float(t[i])) for i in np.flatnonzero(cross)]
     if not hits:
         return pts, ring
     pts, keep = pts.copy(), np.ones(n, dtype=bool)
@@ -226,14 +227,18 @@ def _samples(
     sizes = np.bincount(n)
     cells, pieces = [], []
     start = 0
+    inv = 1.0 / res
     for k in np.flatnonzero(sizes):
         sel = order[start : start + sizes[k]]
         start += sizes[k]
         s = (np.arange(k) / (k - 1))[:, None]  # rows: sample k of every piece (long rows)
-        px = x0[sel] + s * dx[sel]
-        py = y0[sel] + s * dy[sel]
-        cell = np.rint((py - ymin) / res).astype(np.int64) * nx
-        cell += np.rint((px - xmin) / res).astype(np.int64)
+        # nearest cell centre: all coordinates lie above the grid's corner, so +0.5 and
+        # truncation round them
+        gx = (np.take(x0, sel) - (xmin - 0.5 * res)) * inv + s * (np.take(dx, sel) * inv)
+        gy = (np.take(y0, sel) - (ymin - 0.5 * res)) * inv + s * (np.take(dy, sel) * inv)
+        cell = gy.astype(np.int64)
+        cell *= nx
+        cell += gx.astype(np.int64)
         cells.append(cell.ravel())
         pieces.append(np.tile(sel, k))
     if not cells:
