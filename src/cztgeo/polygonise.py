@@ -44,9 +44,13 @@ def reached_pieces(
     end = t0 + dt
     # a reverse twin, fully reached, draws it
     keep = np.flatnonzero((t0 <= t_s) & ((end > t_s) | (t_twin > t_s)))
-    ax, ay = np.take(x0, keep), np.take(y0, keep)
-    bx, by = np.take(x1, keep), np.take(y1, keep)
     part = np.flatnonzero(np.take(end, keep) > t_s)  # cut where the time runs out
+    if keep.size == x0.size:  # all of them (twins already left out for this threshold)
+        ax, ay = x0, y0
+        bx, by = (x1.copy(), y1.copy()) if part.size else (x1, y1)
+    else:
+        ax, ay = np.take(x0, keep), np.take(y0, keep)
+        bx, by = np.take(x1, keep), np.take(y1, keep)
     if part.size:
         k = keep[part]
         f = np.clip((t_s - t0[k]) / np.where(dt[k] > 0, dt[k], 1.0), 0.0, 1.0)
