@@ -495,3 +495,40 @@ def test_near_field_is_the_distance_transform_within_its_reach(reach):
     inside = ref <= 25.0 * reach
     np.testing.assert_allclose(got[inside], ref[inside], rtol=1e-12)
     assert (got[~inside] > 25.0 * reach).all()
+
+
+def test_small_loops_of_a_refined_ring_are_cut_at_the_crossing():
+    from cztgeo.polygonise import _cut_small_loops
+
+    # a square whose top edge overshoots: (4,10) -> (5,11) -> (5,9) crosses (10,10) -> (4,10)
+    # at (5,10), leaving a small triangle outside; a second ring stays as it is
+    twisted = [(0, 0), (10, 0), (10, 10), (4, 10), (5, 11), (5, 9), (0, 10), (0, 0)]
+    other = [(20, 0), (30, 0), (30, 10), (20, 0)]
+    pts = np.array(twisted + other, dtype=float)
+    ring = np.repeat([0, 1], [len(twisted), len(other)])
+    assert not shapely.Polygon(twisted).is_valid
+    got, got_ring = _cut_small_loops(pts, ring)
+    want = [(0, 0), (10, 0), (10, 10), (5, 10), (5, 9), (0, 10), (0, 0)]
+    np.testing.assert_allclose(got[got_ring == 0], want, atol=1e-12)
+    np.testing.assert_array_equal(got[got_ring == 1], other)
+    fixed = shapely.Polygon(got[got_ring == 0])
+    assert fixed.is_valid
+    # the same as GEOS's repair minus the loop's triangle (area 0.5 outside the square)
+    repaired = shapely.make_valid(shapely.Polygon(twisted), method="structure")
+    assert fixed.symmetric_difference(repaired).area == pytest.approx(0.5, abs=1e-9)
+
+
+def test_loops_longer_than_the_span_are_left_to_geos():
+    from cztgeo.polygonise import _cut_small_loops
+
+    # the overshoot of the test above drawn with 10 edges from (4,10) to (5,11): the crossing
+    # edge is 11 edges after the one it crosses, beyond the default span of 8
+    diagonal = [(4 + k / 10, 10 + k / 10) for k in range(11)]
+    twisted = [(0, 0), (10, 0), (10, 10), *diagonal, (5, 9), (0, 10), (0, 0)]
+    pts = np.array(twisted, dtype=float)
+    ring = np.zeros(len(pts), dtype=np.int64)
+    got, _ = _cut_small_loops(pts, ring)
+    np.testing.assert_array_equal(got, pts)
+    cut, _ = _cut_small_loops(pts, ring, span=12)
+    want = [(0, 0), (10, 0), (10, 10), (5, 10), (5, 9), (0, 10), (0, 0)]
+    np.testing.assert_allclose(cut, want, atol=1e-12)

@@ -265,3 +265,140 @@ def test_cache_without_required_metadata_is_refused(yuelu_osm, settings, tmp_pat
         np.savez(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
     with pytest.raises(DataSourceError, match="invalid network cache .*coarse/note"):
         read_network_cache(bad)
+
+
+def _rewrite_cache(good, bad, *, meta_change=None, **arrays_change):
+    """Copy the cache ``good`` to ``bad`` with some arrays (None: dropped) or metadata changed."""
+    import json
+
+    with np.load(good) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(bytes(arrays.pop("meta")).decode())
+    meta.update(meta_change or {})
+    for name, value in arrays_change.items():
+        if value is None:
+            arrays.pop(name)
+        else:
+            arrays[name] = value
+    with open(bad, "wb") as fh:
+        np.savez(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+    return bad
+
+
+def _brute_reverse(net):
+    """Lowest-numbered arc v->u of each arc u->v, -1 where none, by a plain dict."""
+    first = {}
+    for a, (u, v) in enumerate(zip(net.tail.tolist(), net.head.tolist(), strict=True)):
+        first.setdefault((u, v), a)
+    return np.array(
+        [first.get((v, u), -1) for u, v in zip(net.tail.tolist(), net.head.tolist(), strict=True)]
+    )
+
+
+def test_cache_stores_the_reverse_arcs(yuelu_osm, settings, tmp_path):
+    from cztgeo.routing import travel_times
+
+    net = load_network(yuelu_osm, mode="drive", settings=settings)
+    path = net.save(tmp_path / "drive.cztnet")
+    with np.load(path) as z:
+        stored = z["reverse"]
+    expected = _brute_reverse(net)
+    assert (expected < 0).any() and (expected >= 0).any()  # one-way and two-way streets
+    np.testing.assert_array_equal(stored, expected)
+    back = read_network_cache(path)
+    assert "reverse" in back._derived  # read, not computed again
+    np.testing.assert_array_equal(back.reverse, expected)
+    origin = (float(net.lon[5]), float(net.lat[5]))
+    np.testing.assert_array_equal(travel_times(back, origin), travel_times(net, origin))
+
+
+def _bad_reverses(rev):
+    rng = np.random.default_rng(0)
+    two_way = np.flatnonzero(rev >= 0)
+    shuffled = rev.copy()
+    shuffled[two_way] = rng.permutation(rev[two_way])
+    swapped = rev.copy()  # two arcs' entries exchanged: each still names some arc
+    a, b = two_way[0], two_way[len(two_way) // 2]
+    swapped[a], swapped[b] = rev[b], rev[a]
+    dropped = rev.copy()  # a two-way street stored as one-way
+    dropped[two_way[3]] = -1
+    out_of_range = rev.copy()
+    out_of_range[0] = rev.size
+    return {
+        "permuted": (shuffled, "inconsistent"),
+        "two swapped": (swapped, "inconsistent"),
+        "one missing": (dropped, "missing"),
+        "all missing": (np.full_like(rev, -1), "missing"),
+        "out of range": (out_of_range, "outside the arc range"),
+        "float values": (rev.astype(np.float64), "'reverse' has shape"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["permuted", "two swapped", "one missing", "all missing", "out of range",
+     "float values"],
+)  # fmt: skip
+def test_cache_with_a_bad_reverse_index_is_refused(yuelu_osm, settings, tmp_path, case):
+    net = load_network(yuelu_osm, mode="drive", settings=settings)
+    good = net.save(tmp_path / "good.cztnet")
+    with np.load(good) as z:
+        rev = z["reverse"]
+    value, message = _bad_reverses(rev)[case]
+    bad = _rewrite_cache(good, tmp_path / "bad.cztnet", reverse=value)
+    with pytest.raises(DataSourceError, match=f"invalid network cache .*{message}") as info:
+        read_network_cache(bad)
+    assert "\n" not in str(info.value)
+
+
+def test_cache_with_a_bad_reverse_index_is_rebuilt(yuelu_osm, settings, tmp_path):
+    import shutil
+
+    src = tmp_path / "patch.osm"
+    shutil.copy(yuelu_osm, src)
+    net = load_network(src, mode="drive", settings=settings)
+    (cached,) = settings.cache_dir.glob("*.cztnet")
+    with np.load(cached) as z:
+        rev = z["reverse"]
+    _rewrite_cache(cached, cached, reverse=np.roll(rev, 1))
+    again = load_network(src, mode="drive", settings=settings)  # discarded and rebuilt
+    np.testing.assert_array_equal(again.reverse, _brute_reverse(net))
+    with np.load(cached) as z:
+        np.testing.assert_array_equal(z["reverse"], rev)  # written again, sound
+
+
+def test_cache_of_the_old_format_is_refused(yuelu_osm, settings, tmp_path):
+    net = load_network(yuelu_osm, mode="drive", settings=settings)
+    good = net.save(tmp_path / "good.cztnet")
+    old = _rewrite_cache(good, tmp_path / "old.cztnet", meta_change={"format": 2}, reverse=None)
+    with pytest.raises(DataSourceError, match="format 2 is not 3; rebuild it") as info:
+        load_network(old, mode="drive")
+    assert "\n" not in str(info.value)
+    # the same arrays under the new format number, but without the index: refused too
+    unlabelled = _rewrite_cache(good, tmp_path / "no_rev.cztnet", reverse=None)
+    with pytest.raises(DataSourceError, match=r"arrays \['reverse'\] missing"):
+        read_network_cache(unlabelled)
+
+
+def test_cache_of_a_network_with_parallel_arcs(tmp_path):
+    from cztgeo.network import Network
+
+    # arcs: 0->1 (twice: parallel), 0->2, 1->0, 2->0 ; node 1's reverse is the first 0->1
+    lon = np.array([113.0, 113.001, 113.0])
+    lat = np.array([28.0, 28.0, 28.001])
+    net = Network(
+        lon=lon, lat=lat, x=lon * 1e5, y=lat * 1e5, node_id=np.arange(3, dtype=np.int64),
+        indptr=np.array([0, 3, 4, 5], dtype=np.int32),
+        head=np.array([1, 1, 2, 0, 0], dtype=np.int32),
+        time_s=np.array([5.0, 4.0, 6.0, 5.0, 6.0]), length_m=np.full(5, 100.0),
+        kind=np.zeros(5, dtype=np.int16), kinds=("primary",), mode="drive", crs="EPSG:32649",
+        source="hand-made",
+    )  # fmt: skip
+    np.testing.assert_array_equal(net.reverse, _brute_reverse(net))
+    good = net.save(tmp_path / "par.cztnet")
+    np.testing.assert_array_equal(read_network_cache(good).reverse, [3, 3, 4, 0, 2])
+    other = net.reverse.copy()
+    other[3] = 1  # the other parallel arc: a reverse, but not the one the network computes
+    bad = _rewrite_cache(good, tmp_path / "bad.cztnet", reverse=other)
+    with pytest.raises(DataSourceError, match="reverse arcs inconsistent"):
+        read_network_cache(bad)

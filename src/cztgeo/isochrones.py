@@ -85,46 +85,62 @@ def _check_minutes(minutes: MinutesLike) -> list[float]:
 
 
 def _pieces(
-    net: Network, dist_s: NDArray[np.float64], snap: Snap, access_kmh: float, t_max: float
+    net: Network,
+    dist_s: NDArray[np.float64],
+    snap: Snap,
+    access_kmh: float,
+    t_max: float,
+    *,
+    drop_twins_s: float | None = None,
 ) -> tuple[NDArray[np.float64], ...]:
     """Candidate pieces (x0, y0, x1, y1, t0, dt, t_twin): reached arcs plus the origins' own
     arcs; ``t_twin`` is the time by which the reverse arc, when it has a lower number, is
     reached in full (inf otherwise), so a two-way road reached in full from both ends is
-    drawn once."""
+    drawn once (:func:`~cztgeo.polygonise.reached_pieces`).
+
+    With ``drop_twins_s`` (the smallest threshold), the arcs that a fully reached twin draws
+    by then, and so at every threshold, are left out at once (only where the pieces' times do
+    not matter beyond that: the access rule and the hull styles).
+    """
     # the arcs leaving the nodes reached in time (CSR rows: no pass over every arc)
     nodes = np.flatnonzero(dist_s <= t_max)
     first = net.indptr[nodes].astype(np.int64)
-    count = net.indptr[nodes + 1].astype(np.int64) - first
-    aidx = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    aidx += np.repeat(first, count)
-    head = net.head[aidx]
-    rev_arc = net.reverse[aidx]
-    twin = (rev_arc >= 0) & (rev_arc < aidx)
-    t_twin = np.full(aidx.size, np.inf)
-    t_twin[twin] = dist_s[head[twin]] + net.time_s[rev_arc[twin]]
-    x0, y0 = np.repeat(net.x[nodes], count), np.repeat(net.y[nodes], count)
-    x1, y1 = net.x[head], net.y[head]
-    start, dt = np.repeat(dist_s[nodes], count), net.time_s[aidx]
+    count = net.indptr[nodes + 1] - net.indptr[nodes]
+    aidx = np.arange(int(count.sum()), dtype=np.int64)
+    aidx += np.repeat(first - (np.cumsum(count) - count), count)
+    tail = np.repeat(nodes, count)
+    head = np.take(net.head, aidx)
+    rev_arc = np.take(net.reverse, aidx)
+    twin = np.flatnonzero((rev_arc >= 0) & (rev_arc < aidx))
+    t_tw = np.full(aidx.size, np.inf)
+    t_tw[twin] = np.take(dist_s, np.take(head, twin)) + np.take(net.time_s, rev_arc[twin])
+    t_start, t_arc = np.take(dist_s, tail), np.take(net.time_s, aidx)
+    if drop_twins_s is not None:
+        keep = np.flatnonzero((t_start + t_arc > drop_twins_s) | (t_tw > drop_twins_s))
+        tail, head, t_start, t_arc, t_tw = (
+            np.take(a, keep) for a in (tail, head, t_start, t_arc, t_tw)
+        )
+    n_arcs = tail.size
     # from each snapped origin along its arc (and back along the reverse arc)
     access = snap.distance_m / (access_kmh / 3.6)
-    ox, oy, arc = snap.x, snap.y, snap.arc
+    arc = snap.arc
     rev = net.reverse[arc]
     has = rev >= 0
-    ox_all = np.concatenate([ox, ox[has]])
-    oy_all = np.concatenate([oy, oy[has]])
-    ex = np.concatenate([net.x[net.head[arc]], net.x[net.tail[arc]][has]])
-    ey = np.concatenate([net.y[net.head[arc]], net.y[net.tail[arc]][has]])
-    ot = np.concatenate([access, access[has]])
-    odt = np.concatenate([(1 - snap.frac) * net.time_s[arc], snap.frac[has] * net.time_s[rev[has]]])
-    return (
-        np.concatenate([x0, ox_all]),
-        np.concatenate([y0, oy_all]),
-        np.concatenate([x1, ex]),
-        np.concatenate([y1, ey]),
-        np.concatenate([start, ot]),
-        np.concatenate([dt, odt]),
-        np.concatenate([t_twin, np.full(ot.size, np.inf)]),
-    )
+    ends = np.concatenate([net.head[arc], net.tail[arc][has]])
+    # each output is filled in place: arcs first, then the origins' pieces
+    size = n_arcs + ends.size
+    x0, y0, x1, y1 = (np.empty(size) for _ in range(4))
+    np.take(net.x, tail, out=x0[:n_arcs])
+    np.take(net.y, tail, out=y0[:n_arcs])
+    np.take(net.x, head, out=x1[:n_arcs])
+    np.take(net.y, head, out=y1[:n_arcs])
+    x0[n_arcs:] = np.r_[snap.x, snap.x[has]]
+    y0[n_arcs:] = np.r_[snap.y, snap.y[has]]
+    x1[n_arcs:], y1[n_arcs:] = net.x[ends], net.y[ends]
+    t0 = np.r_[t_start, access, access[has]]
+    dt = np.r_[t_arc, (1 - snap.frac) * net.time_s[arc], snap.frac[has] * net.time_s[rev[has]]]
+    t_twin = np.r_[t_tw, np.full(ends.size, np.inf)]
+    return x0, y0, x1, y1, t0, dt, t_twin
 
 
 #: Arc classes with access only at their ends (expressways): in local-street mode the land
@@ -381,10 +397,11 @@ def isochrones(
         (``max(minutes) * v``: 77 m at 30 minutes); coarsened automatically beyond 1 million
         cells, with a log message.
     simplify_m
-        Simplification tolerance (topology preserved), 0 off. By default ``resolution_m / 250``
-        (1/250 of a cell: the vertices of the access rule lie on the exact boundary, arcs
-        densified), with local streets ``resolution_m / 25`` (it drops the collinear vertices
-        of the grid contour).
+        Simplification tolerance (topology preserved, GEOS), 0 off. By default none for the
+        access rule, whose outline is pruned as it is refined (vertices within 1/100 of a
+        cell of the segment joining their neighbours are dropped: the other vertices lie on
+        the exact boundary, arcs densified); with local streets ``resolution_m / 25`` (it
+        drops the collinear vertices of the grid contour).
     style
         ``"network"`` (default, described in the module docstring); ``"exact"`` (buffer-union
         of the reached pieces: the reference, slow on big networks); ``"convex"`` and
@@ -429,7 +446,10 @@ def isochrones(
     dist, snap = travel_times_s(
         net, origins, max_minutes=max(thresholds), max_snap_m=max_snap_m, access_kmh=access_kmh
     )
-    pieces = _pieces(net, dist, snap, access_kmh, t_max)
+    pieces = _pieces(
+        net, dist, snap, access_kmh, t_max,
+        drop_twins_s=None if style == "network" and local > 0 else min(thresholds) * 60.0,
+    )  # fmt: skip
     ts = [m * 60.0 for m in thresholds]
     geoms: list[shapely.Geometry]
     if style == "network":
@@ -442,9 +462,10 @@ def isochrones(
             geoms, res = _local_isochrones(pieces, ox, oy, ts, speed, res)
         else:
             geoms, res = grid_isochrones(pieces, ts, access, res)
-        # the access rule's vertices lie on the exact boundary (arcs densified): keep them
-        # within 1/250 of a cell; the local streets' grid contour only loses its collinear ones
-        default = res / (25.0 if local > 0 else 100.0)
+        # the access rule's vertices lie on the exact boundary (arcs densified), pruned to
+        # 1/100 of a cell as they are refined; the local streets' grid contour only loses its
+        # collinear ones
+        default = res / 25.0 if local > 0 else 0.0
         geoms = _simplify_nested(geoms, default if simplify_m is None else float(simplify_m))
     else:
         geoms = _hull_styles(pieces, ts, access, style)

@@ -36,8 +36,8 @@ __all__ = [
 ]
 
 #: Version of the format; a file of another version is refused (and rebuilt by
-#: :func:`cztgeo.network.load_network`).
-CACHE_FORMAT = 2
+#: :func:`cztgeo.network.load_network`). 3: the reverse-arc index is stored (``reverse``).
+CACHE_FORMAT = 3
 CACHE_SUFFIX = ".cztnet"
 
 #: The arrays of a cache: name -> (dtype kinds allowed, length: "n" nodes, "m" arcs, "n+1").
@@ -52,6 +52,7 @@ CACHE_ARRAYS = {
     "time_s": ("f", "m"),
     "length_m": ("f", "m"),
     "kind": ("iu", "m"),
+    "reverse": ("i", "m"),
 }
 _DTYPES = {
     "lon": np.float64,
@@ -64,6 +65,7 @@ _DTYPES = {
     "time_s": np.float64,
     "length_m": np.float64,
     "kind": np.int16,
+    "reverse": np.int64,
 }
 
 
@@ -98,6 +100,7 @@ class CacheArrays(TypedDict):
     time_s: NDArray[np.float64]
     length_m: NDArray[np.float64]
     kind: NDArray[np.int16]
+    reverse: NDArray[np.int64]
 
 
 def write_cache(path: str | os.PathLike[str], meta: CacheMeta, arrays: CacheArrays) -> Path:
@@ -105,7 +108,12 @@ def write_cache(path: str | os.PathLike[str], meta: CacheMeta, arrays: CacheArra
     out = Path(path)
     with atomic_path(out) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+            stored = arrays
+            if "reverse" in arrays:  # arc numbers fit in 32 bits (build_network checks)
+                stored = cast(
+                    "CacheArrays", {**arrays, "reverse": arrays["reverse"].astype(np.int32)}
+                )
+            np.savez(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **stored)
             fh.flush()
             os.fsync(fh.fileno())  # complete on disk before the rename makes it visible
         _fault("cache-written")
@@ -200,6 +208,7 @@ def _cache_problem(
         _meta_problem(meta, modes)
         or _shape_problem(arrays)
         or _value_problem(len(cast("list[str]", meta["kinds"])), arrays)
+        or _reverse_problem(arrays)
     )
 
 
@@ -240,15 +249,59 @@ def _value_problem(n_kinds: int, arrays: Mapping[str, NDArray[Any]]) -> str:
         return "arc heads outside the node range"
     if m and (kind.min() < 0 or kind.max() >= n_kinds):
         return "arc classes outside the class list"
+    # min and max propagate NaN (any comparison with it is False): no temporaries
     for name in ("time_s", "length_m"):
         v = arrays[name]
-        if not np.isfinite(v).all() or (v < 0).any():
+        if m and not (v.min() >= 0 and np.isfinite(v.max())):
             return f"{name} not finite and non-negative"
     lon, lat = arrays["lon"], arrays["lat"]
-    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+    if not (np.isfinite([lon.min(), lon.max(), lat.min(), lat.max()]).all()):
         return "node coordinates not finite"
-    if (np.abs(lon) > 180).any() or (np.abs(lat) > 90).any():
+    if not (lon.min() >= -180 and lon.max() <= 180 and lat.min() >= -90 and lat.max() <= 90):
         return "node coordinates out of range"
-    if not (np.isfinite(arrays["x"]).all() and np.isfinite(arrays["y"]).all()):
+    if not np.isfinite(
+        [arrays["x"].min(), arrays["x"].max(), arrays["y"].min(), arrays["y"].max()]
+    ).all():
         return "metric node coordinates not finite"
+    return ""
+
+
+def _reverse_problem(arrays: Mapping[str, NDArray[Any]]) -> str:
+    """What is wrong with the stored reverse-arc index (empty string when it is the one
+    :attr:`cztgeo.network.Network.reverse` computes); the arc index is already checked.
+
+    Each stored reverse must run between the same nodes the other way, and an arc stored
+    without one must have none. When no two arcs share their ends (as :func:`~cztgeo.network.
+    build_network` guarantees) that fixes the index, checked in a few passes; otherwise the
+    index is computed again and compared.
+    """
+    indptr, head, rev = arrays["indptr"], arrays["head"], arrays["reverse"]
+    n, m = arrays["lon"].shape[0], head.shape[0]
+    if m == 0:
+        return ""
+    if rev.min() < -1 or rev.max() >= m:
+        return "reverse arcs outside the arc range"
+    counts = np.diff(indptr)
+    step = np.diff(head) > 0
+    step[indptr[1:-1][(indptr[1:-1] > 0) & (indptr[1:-1] < m)] - 1] = True  # rows may restart
+    if not step.all():  # parallel arcs or unsorted rows: compute it again and compare
+        tail64 = np.repeat(np.arange(n, dtype=np.int64), counts)
+        key, rkey = tail64 * n + head, head.astype(np.int64) * n + tail64
+        order = np.argsort(key, kind="stable")
+        pos = np.clip(np.searchsorted(key[order], rkey), 0, m - 1)
+        want = np.where(key[order][pos] == rkey, order[pos], -1)
+        return "" if np.array_equal(want, rev) else "reverse arcs inconsistent with the arcs"
+    # one arc at most per (tail, head): each stored reverse must join the same nodes the other
+    # way (rev -1 reads the last arc: masked), and an arc stored without one must have none
+    tail = np.repeat(np.arange(n, dtype=head.dtype), counts)
+    none = rev < 0
+    if not ((np.take(head, rev) == tail) & (np.take(tail, rev) == head) | none).all():
+        return "reverse arcs inconsistent with the arcs"
+    lone = np.flatnonzero(none)
+    u, v = tail[lone], head[lone]
+    first, size = indptr[v].astype(np.int64), counts[v].astype(np.int64)
+    owner = np.repeat(np.arange(lone.size), size)
+    cand = np.arange(int(size.sum()), dtype=np.int64) - np.repeat(np.cumsum(size) - size, size)
+    if (head[cand + np.repeat(first, size)] == u[owner]).any():
+        return "reverse arcs missing"
     return ""

@@ -283,7 +283,8 @@ def read_network_cache(path: str | os.PathLike[str]) -> Network:
     if not p.exists():
         raise InputError(f"network cache not found: {str(p)!r}")
     meta, arrays = read_cache(p, modes=MODES)
-    return Network(
+    data = dict(arrays)  # the reverse-arc index is derived, stored: its sort is slow
+    net = Network(
         kinds=tuple(meta["kinds"]),
         mode=meta["mode"],
         crs=meta["crs"],
@@ -291,8 +292,10 @@ def read_network_cache(path: str | os.PathLike[str]) -> Network:
         coarse=meta["coarse"],
         note=meta["note"],
         stations=meta["stations"],
-        **arrays,
+        **{k: v for k, v in data.items() if k != "reverse"},  # type: ignore[arg-type]
     )
+    net._derived["reverse"] = data["reverse"]
+    return net
 
 
 # ---------------------------------------------------------------------- building
@@ -562,9 +565,6 @@ def clip_network(net: Network, area: shapely.Geometry) -> Network:
         stations=net.stations,
         crs=net.crs,
     )
-
-
-#: Names that moved to :mod:`cztgeo.osm`, still importable from here for existing callers.
 
 
 def default_network(

@@ -31,6 +31,9 @@ ACCESS_CELLS = 600_000
 MAX_ACCESS_CELL = 0.85
 #: Largest sag (in cells) of a chord of the boundary's arcs: points are added on them.
 DENSIFY_TOL = 0.02
+#: Refined vertices closer than this (in cells) to the segment joining their neighbours are
+#: dropped (the outline moves by less than this).
+PRUNE_TOL = 0.01
 
 
 def reached_pieces(
@@ -38,11 +41,22 @@ def reached_pieces(
 ) -> tuple[NDArray[np.float64], ...]:
     """The parts of pieces reached within ``t_s`` seconds: (x0, y0, x1, y1) of each."""
     x0, y0, x1, y1, t0, dt, t_twin = pieces
-    ok = t0 <= t_s
-    ok &= ~((t0 + dt <= t_s) & (t_twin <= t_s))  # a reverse twin, fully reached, draws it
-    f = np.clip((t_s - t0[ok]) / np.where(dt[ok] > 0, dt[ok], 1.0), 0.0, 1.0)
-    f = np.where(dt[ok] > 0, f, 1.0)
-    return x0[ok], y0[ok], x0[ok] + f * (x1[ok] - x0[ok]), y0[ok] + f * (y1[ok] - y0[ok])
+    end = t0 + dt
+    # a reverse twin, fully reached, draws it
+    keep = np.flatnonzero((t0 <= t_s) & ((end > t_s) | (t_twin > t_s)))
+    part = np.flatnonzero(np.take(end, keep) > t_s)  # cut where the time runs out
+    if keep.size == x0.size:  # all of them (twins already left out for this threshold)
+        ax, ay = x0, y0
+        bx, by = (x1.copy(), y1.copy()) if part.size else (x1, y1)
+    else:
+        ax, ay = np.take(x0, keep), np.take(y0, keep)
+        bx, by = np.take(x1, keep), np.take(y1, keep)
+    if part.size:
+        k = keep[part]
+        f = np.clip((t_s - t0[k]) / np.where(dt[k] > 0, dt[k], 1.0), 0.0, 1.0)
+        bx[part] = ax[part] + f * (x1[k] - ax[part])
+        by[part] = ay[part] + f * (y1[k] - ay[part])
+    return ax, ay, bx, by
 
 
 def _segment_nearest(
@@ -75,7 +89,8 @@ def polygons_from_field(
         # rings numbered through all polygons; refine moves (and may add) vertices
         ring_len = np.concatenate([np.diff(off) for off in offsets])
         ring = np.repeat(np.arange(ring_len.size), ring_len)
-        moved, ring = refine(np.concatenate(points), ring)
+        moved, ring = _cut_small_loops(*refine(np.concatenate(points), ring))
+        moved = np.round(moved, 2)  # on the 1 cm grid (as GEOS's pointwise precision)
         ring_len = np.bincount(ring, minlength=ring_len.size)
         per_poly = [len(off) - 1 for off in offsets]
         rings_all = np.split(moved, np.cumsum(ring_len)[:-1])
@@ -94,6 +109,8 @@ def polygons_from_field(
     if not polys:
         return shapely.MultiPolygon()
     geom = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
+    if refine is not None:
+        return _valid_on_grid(geom, polys)
     # moved vertices can cross where the reach has features smaller than a cell (narrow
     # gaps, tiny holes), or leave near-coincident edges: GEOS's structure repair resolves the
     # first, snapping to a 1 cm grid nodes the second, so that later overlays (union,
@@ -105,6 +122,63 @@ def polygons_from_field(
             # GEOS's structure repair can fail on a side-location conflict: repair each
             # polygon on its own, then union (slower, always valid)
             geom = shapely.union_all([_repair(p) for p in polys])
+    return polygonal(shapely.set_precision(geom, 0.01))
+
+
+def _cut_small_loops(
+    pts: NDArray[np.float64], ring: NDArray[np.int64], span: int = 8
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Refined rings with their small loops cut off: where an edge crosses one of the next
+    ``span`` edges of its ring (vertices moved past each other where the reach has features
+    smaller than a cell), the vertices between are replaced by the crossing point.
+
+    This is what repairs the refined outline in nearly every case, in a few vector passes; a
+    ring still invalid after it goes to GEOS's repair (:func:`_valid_on_grid`).
+    """
+    hits: list[tuple[int, int, float]] = []
+    n = len(pts)
+    px, py = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
+    ex, ey = np.diff(px), np.diff(py)  # edge k runs from vertex k to k + 1
+    same = ring[1:] == ring[:-1]  # ... when both are of one ring
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for d in range(2, span + 1):
+            m = n - 1 - d  # edge pairs (k, k + d)
+            if m <= 0:
+                break
+            rx, ry, sx, sy = ex[:m], ey[:m], ex[d:], ey[d:]
+            qx, qy = px[d : d + m] - px[:m], py[d : d + m] - py[:m]
+            den = rx * sy - ry * sx
+            t, u = (qx * sy - qy * sx) / den, (qx * ry - qy * rx) / den
+            cross = (t > 0) & (t < 1) & (u > 0) & (u < 1)  # NaN (parallel) compares False
+            cross &= same[:m] & same[d:] & (ring[:m] == ring[d : d + m])
+            hits += [(int(i), d, float(t[i])) for i in np.flatnonzero(cross)]
+    if not hits:
+        return pts, ring
+    pts, keep = pts.copy(), np.ones(n, dtype=bool)
+    free = np.ones(n, dtype=bool)  # vertices no cut has used yet
+    for i, d, f in sorted(hits):
+        if not free[i : i + d + 2].all():  # overlaps a loop already cut: left to GEOS
+            continue
+        free[i : i + d + 2] = False
+        pts[i + 1] = pts[i] + f * (pts[i + 1] - pts[i])
+        keep[i + 2 : i + d + 1] = False
+    return pts[keep], ring[keep]
+
+
+def _valid_on_grid(geom: shapely.Geometry, polys: list[shapely.Geometry]) -> shapely.Geometry:
+    """The refined polygons (vertices on the 1 cm grid, small loops cut), valid: checked, and
+    repaired by GEOS only when they are not; then on the 1 cm grid again (GEOS's pointwise
+    rounding, checked; the snap-rounding overlay of ``set_precision`` only when rounding
+    leaves it invalid: it takes a sixth of the time of a whole isochrone)."""
+    if geom.is_valid:
+        return geom
+    try:
+        geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+    except shapely.errors.GEOSException:
+        geom = shapely.union_all([_repair(p) for p in polys])
+    rounded = shapely.set_precision(geom, 0.01, mode="pointwise")
+    if rounded.is_valid:
+        return polygonal(rounded)
     return polygonal(shapely.set_precision(geom, 0.01))
 
 
@@ -148,15 +222,32 @@ def _samples(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Points every ``res`` (at most) along each piece, ends included: the grid cell of each
     (nearest centre, flat index) and its piece."""
-    seg = np.hypot(x1 - x0, y1 - y0)
-    n = np.maximum(np.ceil(seg / res).astype(np.int64), 1) + 1
-    piece = np.repeat(np.arange(seg.size), n)
-    s = (np.arange(piece.size) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n - 1, n)
-    px = x0[piece] + s * (x1 - x0)[piece]
-    py = y0[piece] + s * (y1 - y0)[piece]
-    cell = np.rint((py - ymin) / res).astype(np.int64) * nx
-    cell += np.rint((px - xmin) / res).astype(np.int64)
-    return cell, piece
+    dx, dy = x1 - x0, y1 - y0
+    n = np.maximum(np.ceil(np.sqrt(dx * dx + dy * dy) / res).astype(np.int64), 1) + 1
+    # pieces grouped by their number of samples: each group is a 2-D block (no per-sample
+    # gathers); a small integer type makes the stable sort a radix sort
+    small = n.max(initial=0) < np.iinfo(np.int16).max
+    order = np.argsort(n.astype(np.int16) if small else n, kind="stable")
+    sizes = np.bincount(n)
+    cells, pieces = [], []
+    start = 0
+    inv = 1.0 / res
+    for k in np.flatnonzero(sizes):
+        sel = order[start : start + sizes[k]]
+        start += sizes[k]
+        s = (np.arange(k) / (k - 1))[:, None]  # rows: sample k of every piece (long rows)
+        # nearest cell centre: all coordinates lie above the grid's corner, so +0.5 and
+        # truncation round them
+        gx = (np.take(x0, sel) - (xmin - 0.5 * res)) * inv + s * (np.take(dx, sel) * inv)
+        gy = (np.take(y0, sel) - (ymin - 0.5 * res)) * inv + s * (np.take(dy, sel) * inv)
+        cell = gy.astype(np.int64)
+        cell *= nx
+        cell += gx.astype(np.int64)
+        cells.append(cell.ravel())
+        pieces.append(np.tile(sel, k))
+    if not cells:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(cells), np.concatenate(pieces)
 
 
 def _offsets(reach: float) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
@@ -245,27 +336,33 @@ class _Refiner:
         self.region[cells] = True
         keep = self.region[self.cell]
         n_pieces = self.pieces[0].size
-        pairs = np.unique(self.cell[keep] * n_pieces + self.piece[keep])
+        # distinct (cell, piece) pairs by a sort (numpy's hashed unique is ten times slower)
+        pairs = np.sort(self.cell[keep] * n_pieces + self.piece[keep])
+        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if pairs.size else pairs
         p_cell, self.p_piece = np.divmod(pairs, n_pieces)
-        u, first, count = np.unique(p_cell, return_index=True, return_counts=True)
+        first = np.flatnonzero(np.r_[True, p_cell[1:] != p_cell[:-1]]) if pairs.size else pairs
+        count = np.diff(np.r_[first, p_cell.size])
         self.first = np.zeros(self.region.size, dtype=np.int64)
         self.count = np.zeros(self.region.size, dtype=np.int64)
-        self.first[u], self.count[u] = first, count
+        self.first[p_cell[first]], self.count[p_cell[first]] = first, count
 
     def _move(self, pts: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
         """The points moved onto the level set (those that move less than a cell), the
         nearest point (qx, qy) of each on the reached network, and whether it moved."""
         near = self._windows(pts).ravel()
         self._lookup(near)
-        first, count = self.first[near], self.count[near]
+        first, count = np.take(self.first, near), np.take(self.count, near)
         # every (vertex, candidate piece) pair at once, grouped by vertex
-        vertex = np.repeat(np.arange(len(pts)).repeat(25), count)
-        pos = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-        k = self.p_piece[np.repeat(first, count) + pos]
+        vertex = np.repeat(np.arange(len(pts)), count.reshape(len(pts), 25).sum(axis=1))
+        k = np.arange(int(count.sum()), dtype=np.int64)
+        k += np.repeat(first - (np.cumsum(count) - count), count)
+        k = np.take(self.p_piece, k)
         x0, y0, x1, y1 = self.pieces
+        px, py = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
         dd, qx_all, qy_all = _segment_nearest(
-            pts[vertex, 0], pts[vertex, 1], x0[k], y0[k], x1[k], y1[k]
-        )
+            np.take(px, vertex), np.take(py, vertex),
+            np.take(x0, k), np.take(y0, k), np.take(x1, k), np.take(y1, k),
+        )  # fmt: skip
         best = np.full(len(pts), np.inf)
         if dd.size:
             has = np.flatnonzero(np.bincount(vertex, minlength=len(pts)) > 0)
@@ -313,7 +410,7 @@ class _Refiner:
         parts = np.ceil(np.abs(turn) / step).astype(np.int64)
         extra = np.maximum(parts - 1, 0)
         if extra.sum() == 0:
-            return moved, ring
+            return _prune(moved, ring, PRUNE_TOL * res)
         which = np.repeat(np.arange(a.size), extra)
         j = np.arange(which.size) - np.repeat(np.cumsum(extra) - extra, extra) + 1
         ang = np.arctan2(uy, ux)[which] + turn[which] * j / parts[which]
@@ -321,7 +418,30 @@ class _Refiner:
             [qx[a][which] + self.access_m * np.cos(ang), qy[a][which] + self.access_m * np.sin(ang)]
         )
         at = b[which]  # inserted before the edge's second vertex, in order
-        return np.insert(moved, at, new, axis=0), np.insert(ring, at, ring[at])
+        return _prune(np.insert(moved, at, new, axis=0), np.insert(ring, at, ring[at]),
+                      PRUNE_TOL * res)  # fmt: skip
+
+
+def _prune(
+    pts: NDArray[np.float64], ring: NDArray[np.int64], tol: float
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Drop vertices within ``tol`` of the segment joining their neighbours (the simplification
+    of the refined outline, done here in two passes instead of by GEOS afterwards).
+
+    A pass drops only even-numbered vertices, so no two neighbours go at once and the outline
+    moves by less than ``tol``; each ring keeps its first and last (closing) vertex.
+    """
+    for _ in range(2):
+        inner = np.flatnonzero((ring[1:-1] == ring[:-2]) & (ring[1:-1] == ring[2:])) + 1
+        inner = inner[inner % 2 == 0]
+        if inner.size == 0:
+            break
+        a, p, b = pts[inner - 1], pts[inner], pts[inner + 1]
+        dist, _, _ = _segment_nearest(p[:, 0], p[:, 1], a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+        keep = np.ones(len(pts), dtype=bool)
+        keep[inner[dist < tol]] = False
+        pts, ring = pts[keep], ring[keep]
+    return pts, ring
 
 
 def _cell_size(area_m2: float, res: float, access_m: float) -> float:
@@ -344,20 +464,24 @@ def grid_isochrones(
 ) -> tuple[list[shapely.Geometry], float]:
     """Polygons per threshold, and the grid resolution used (coarsened beyond MAX_CELLS)."""
     reached = [reached_pieces(pieces, t) for t in thresholds_s]
-    allx = np.concatenate([np.r_[r[0], r[2]] for r in reached])
-    ally = np.concatenate([np.r_[r[1], r[3]] for r in reached])
-    if allx.size == 0:
+    if not any(r[0].size for r in reached):
         return [shapely.MultiPolygon() for _ in thresholds_s], res
-    area = (np.ptp(allx) + 2 * access_m) * (np.ptp(ally) + 2 * access_m)
+    lo_x, lo_y, hi_x, hi_y = (
+        f(np.array([f(r[i]) for r in reached for i in (j, j + 2) if r[i].size]))
+        for f, j in ((np.min, 0), (np.min, 1), (np.max, 0), (np.max, 1))
+    )
+    area = (hi_x - lo_x + 2 * access_m) * (hi_y - lo_y + 2 * access_m)
     res = _cell_size(area, res, access_m)
     pad = access_m + 2.5 * res
-    xmin, ymin = float(allx.min() - pad), float(ally.min() - pad)
-    nx = int(np.ceil((allx.max() + pad - xmin) / res)) + 1
-    ny = int(np.ceil((ally.max() + pad - ymin) / res)) + 1
+    xmin, ymin = float(lo_x - pad), float(lo_y - pad)
+    nx = int(np.ceil((hi_x + pad - xmin) / res)) + 1
+    ny = int(np.ceil((hi_y + pad - ymin) / res)) + 1
     xs: NDArray[np.float64] = xmin + res * np.arange(nx, dtype=np.float64)
     ys: NDArray[np.float64] = ymin + res * np.arange(ny, dtype=np.float64)
     m = int(np.ceil(pad / res)) + 1
-    running = np.full((ny, nx), np.finfo(np.float64).max)
+    # the field of the thresholds so far: sets grow with time, so each band takes the minimum
+    # with the smaller ones' fields (nested); not needed for one threshold
+    running = np.full((ny, nx), np.finfo(np.float64).max) if len(reached) > 1 else None
     out = []
     for x0, y0, x1, y1 in reached:
         if x0.size == 0:
@@ -377,8 +501,10 @@ def grid_isochrones(
         # piece. Work is proportional to the boundary, not the area.
         reach = access_m / res + 1.5
         window = seed[r0:r1, c0:c1]
-        sub = running[r0:r1, c0:c1]
-        np.minimum(sub, near_field(window, res, reach), out=sub)  # sets grow with time: nested
+        sub = near_field(window, res, reach)
+        if running is not None:
+            np.minimum(running[r0:r1, c0:c1], sub, out=sub)
+            running[r0:r1, c0:c1] = sub
         refine = _Refiner((x0, y0, x1, y1), cell, piece, window, reach + 1.0,
                           (float(xs[c0]), float(ys[r0]), r0, c0), (res, nx, ny), access_m)  # fmt: skip
         out.append(polygons_from_field(xs[c0:c1], ys[r0:r1], sub, access_m, refine))

@@ -7,6 +7,7 @@ the arc. A virtual source node joins all origins, so one Dijkstra run gives mult
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +115,25 @@ class _ArcPoints:
     spacing_m: float  #: no place on an arc is farther than this from one of its points
 
 
+def _long_arcs(net: Network, spacing_m: float) -> NDArray[np.int64]:
+    """The arcs longer than ``spacing_m`` (in ``net.crs``), measured in cache-sized blocks: a
+    pass over all arcs at once spends most of its time faulting in temporaries."""
+    step, limit = 1 << 15, spacing_m * spacing_m
+    tail, head, x, y = net.tail, net.head, net.x, net.y
+    found = []
+    for a in range(0, head.size, step):
+        h, t = head[a : a + step], tail[a : a + step]
+        dx = np.take(x, h)
+        dx -= np.take(x, t)
+        dy = np.take(y, h)
+        dy -= np.take(y, t)
+        dx *= dx
+        dy *= dy
+        dx += dy
+        found.append(np.flatnonzero(dx > limit) + a)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
 def _arc_points(net: Network) -> _ArcPoints:
     """The snapping index, built from the network's arrays in one pass (no LineStrings) and
     kept in ``net._derived``: the tails of all arcs plus points every ``INDEX_SPACING_M`` inside
@@ -129,10 +149,10 @@ def _arc_points(net: Network) -> _ArcPoints:
         return found  # type: ignore[no-any-return]
     spacing = INDEX_SPACING_M
     tail, head = net.tail, net.head
-    seg = np.hypot(net.x[head] - net.x[tail], net.y[head] - net.y[tail])
+    long = _long_arcs(net, spacing)
+    seg = np.hypot(net.x[head[long]] - net.x[tail[long]], net.y[head[long]] - net.y[tail[long]])
     nodes = np.flatnonzero(np.diff(net.indptr) > 0)
-    long = np.flatnonzero(seg > spacing)
-    n_in = np.ceil(seg[long] / spacing).astype(np.int64) - 1  # inner points of each long arc
+    n_in = np.ceil(seg / spacing).astype(np.int64) - 1  # inner points of each long arc
     arc = np.repeat(long, n_in)
     k = np.arange(arc.size) - np.repeat(np.cumsum(n_in) - n_in, n_in) + 1
     f = k / np.repeat(n_in + 1, n_in)
@@ -315,6 +335,34 @@ def _augmented(net: Network, targets: NDArray[np.int64], costs: NDArray[np.float
     return sp.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
 
 
+#: Guards the reused augmented matrices (service threads share networks). scipy's Dijkstra
+#: holds the GIL, so queries in threads never ran in parallel: the lock costs nothing.
+_AUGMENTED_LOCK = threading.Lock()
+
+
+def _dijkstra_from(
+    net: Network, targets: NDArray[np.int64], costs: NDArray[np.float64], limit: float
+) -> NDArray[np.float64]:
+    """Seconds to every node from a virtual source joined to ``targets`` at ``costs``.
+
+    The network's CSR plus the virtual source's row is built once per network (copying the
+    arcs costs a few milliseconds a query) and kept in ``net._derived``; each query writes
+    only the source's arcs. Unused slots repeat the first arc (a duplicate arc changes no
+    distance); the row grows when a query has more arcs than it holds.
+    """
+    with _AUGMENTED_LOCK:
+        G = net._derived.get("augmented")
+        if G is None or int(G.indptr[-1] - G.indptr[-2]) < targets.size:
+            G = _augmented(net, targets, costs)
+            net._derived["augmented"] = G
+        slots = int(G.indptr[-1] - G.indptr[-2])
+        pad = slots - targets.size
+        G.indices[-slots:] = np.r_[targets, np.repeat(targets[:1], pad)]
+        G.data[-slots:] = np.maximum(np.r_[costs, np.repeat(costs[:1], pad)], 1e-9)
+        dist = csgraph.dijkstra(G, directed=True, indices=net.n_nodes, limit=limit)
+    return np.asarray(dist[:-1])
+
+
 def _limit(max_minutes: float | None) -> float:
     if max_minutes is None:
         return np.inf
@@ -335,9 +383,7 @@ def travel_times_s(
     limit = _limit(max_minutes)
     snap = snap_points(net, origins, max_snap_m=max_snap_m)
     targets, costs = _source_arcs(net, snap, access_kmh)
-    G = _augmented(net, targets, costs)
-    dist = csgraph.dijkstra(G, directed=True, indices=net.n_nodes, limit=limit)
-    return dist[:-1], snap
+    return _dijkstra_from(net, targets, costs, limit), snap
 
 
 def travel_times(
