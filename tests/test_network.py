@@ -367,14 +367,21 @@ def test_cache_with_a_bad_reverse_index_is_rebuilt(yuelu_osm, settings, tmp_path
         np.testing.assert_array_equal(z["reverse"], rev)  # written again, sound
 
 
-def test_cache_of_the_old_format_is_refused(yuelu_osm, settings, tmp_path):
+def test_cache_of_the_old_format_is_read_and_older_refused(yuelu_osm, settings, tmp_path):
     net = load_network(yuelu_osm, mode="drive", settings=settings)
     good = net.save(tmp_path / "good.cztnet")
+    # format 2 (before the stored reverse index, e.g. a fetched cache): read as it is, the
+    # index computed on first use, so a user need not download the extract again
     old = _rewrite_cache(good, tmp_path / "old.cztnet", meta_change={"format": 2}, reverse=None)
-    with pytest.raises(DataSourceError, match="format 2 is not 3; rebuild it") as info:
-        load_network(old, mode="drive")
+    back = load_network(old, mode="drive")
+    assert "reverse" not in back._derived
+    np.testing.assert_array_equal(back.reverse, _brute_reverse(net))
+    np.testing.assert_array_equal(back.head, net.head)
+    older = _rewrite_cache(good, tmp_path / "older.cztnet", meta_change={"format": 1})
+    with pytest.raises(DataSourceError, match="format 1 is not 3; rebuild it") as info:
+        load_network(older, mode="drive")
     assert "\n" not in str(info.value)
-    # the same arrays under the new format number, but without the index: refused too
+    # the same arrays under the new format number, but without the index: refused
     unlabelled = _rewrite_cache(good, tmp_path / "no_rev.cztnet", reverse=None)
     with pytest.raises(DataSourceError, match=r"arrays \['reverse'\] missing"):
         read_network_cache(unlabelled)

@@ -294,7 +294,8 @@ def read_network_cache(path: str | os.PathLike[str]) -> Network:
         stations=meta["stations"],
         **{k: v for k, v in data.items() if k != "reverse"},  # type: ignore[arg-type]
     )
-    net._derived["reverse"] = data["reverse"]
+    if "reverse" in data:  # format 3; a format-2 file's is computed on first use
+        net._derived["reverse"] = data["reverse"]
     return net
 
 
