@@ -17,6 +17,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+    from scipy.spatial import cKDTree
 
     from .network import Network
     from .rail import TransitNetwork
@@ -35,6 +36,47 @@ def mins_label(m: float) -> str:
 
 
 # ---------------------------------------------------------------- what each worker holds
+
+
+@dataclass(frozen=True)
+class SearchGraph:
+    """The network's CSR with its nodes renumbered along a Hilbert curve, for the per-origin
+    searches.
+
+    A limited Dijkstra touches every node and arc of a ball around its origin; when nodes near
+    each other in space are near each other in memory, that ball is a few contiguous stretches
+    of the arrays instead of scattered cache misses. Networks read from OSM number nodes by OSM
+    id (close to random in space): a random numbering makes scipy's search 2.2x slower than a
+    spatial one on the 291k-node benchmark grid, and the Hilbert order is 10 % faster than the
+    grid's own row order. Distances do not depend on the numbering (``rank`` maps a node id of
+    the network to its number here).
+    """
+
+    indptr: NDArray[np.int32]
+    indices: NDArray[np.int32]
+    data: NDArray[np.float64]
+    rank: NDArray[np.int64]  # network node id -> node number in this graph
+
+
+def search_graph(net: Network) -> SearchGraph:
+    """The network renumbered along a Hilbert curve of its node positions (see SearchGraph)."""
+    import geopandas as gpd
+    import shapely
+
+    key = gpd.GeoSeries(shapely.points(net.x, net.y)).hilbert_distance(level=16).to_numpy()
+    order = np.argsort(key, kind="stable")  # new number -> node id
+    rank = np.empty(net.n_nodes, dtype=np.int64)
+    rank[order] = np.arange(net.n_nodes)
+    tail, head = rank[net.tail], rank[net.head]
+    arcs = np.lexsort((head, tail))  # CSR order in the new numbering
+    indptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=net.n_nodes), out=indptr[1:])
+    return SearchGraph(
+        indptr=indptr.astype(np.int32),
+        indices=head[arcs].astype(np.int32),
+        data=np.asarray(net.time_s, dtype=np.float64)[arcs],
+        rank=rank,
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +115,8 @@ class Kit:
     centre_rev_s: NDArray[np.float64]  # (centres, nodes): seconds from each node to each centre
     opp: Dest | None
     batch: int
+    search: SearchGraph
+    opp_tree: cKDTree | None = None  # the opportunities' projected positions
     transit: TransitKit | None = None
 
 
@@ -152,6 +196,26 @@ def straight(ch: Chunk, sel: NDArray[np.int64], d: Dest, speed: float) -> NDArra
     )
 
 
+def near_straight(
+    kit: Kit, ch: Chunk, sel: NDArray[np.int64], d: Dest, via: NDArray[np.float64], limit: float
+) -> None:
+    """``via = min(via, straight line)`` (in place) for the pairs whose straight line is within
+    ``limit`` seconds, found with the opportunities' k-d tree instead of every pair: the others
+    cannot change a count (``via`` beyond the limit is dropped by the caller either way)."""
+    assert kit.opp_tree is not None
+    reach_m = limit * kit.speed * (1.0 + 1e-9)  # the tree's distance may differ by an ulp
+    near = kit.opp_tree.query_ball_point(np.column_stack([ch.x[sel], ch.y[sel]]), reach_m)
+    cnt = np.fromiter((len(q) for q in near), dtype=np.int64, count=len(sel))
+    if not cnt.any():
+        return
+    p = np.repeat(np.arange(len(sel)), cnt)
+    q = np.concatenate([np.asarray(x, dtype=np.int64) for x in near])
+    o = sel[p]
+    # the formula of straight(), pair by pair (identical values)
+    line = np.hypot(ch.x[o] - d.x[q], ch.y[o] - d.y[q]) / kit.speed
+    via[p, q] = np.minimum(via[p, q], line)
+
+
 def same_arc(kit: Kit, ch: Chunk, sel: NDArray[np.int64], d: Dest,
               via: NDArray[np.float64]) -> None:  # fmt: skip
     """Origin and destination on the same street: along it without a detour (in place)."""
@@ -202,9 +266,10 @@ def times_to(
 
 
 def _source_csr(kit: Kit, ch: Chunk, sel: NDArray[np.int64]) -> object:
-    """The network plus one virtual source per selected origin (its arc's end nodes)."""
+    """The search graph plus one virtual source per selected origin (its arc's end nodes)."""
     import scipy.sparse as sp
 
+    g = kit.search
     a = ch.arc[sel]
     acc = ch.dist_m[sel] / kit.speed
     rev = kit.reverse[a]
@@ -214,15 +279,15 @@ def _source_csr(kit: Kit, ch: Chunk, sel: NDArray[np.int64]) -> object:
     tgt = np.empty(int(cnt.sum()), dtype=np.int32)
     cost = np.empty(tgt.size)
     first = np.concatenate([[0], np.cumsum(cnt)[:-1]])
-    tgt[first] = kit.head[a]
+    tgt[first] = g.rank[kit.head[a]]
     cost[first] = acc + (1.0 - ch.frac[sel]) * kit.time_s[a]
     second = first[has] + 1
-    tgt[second] = kit.tail[a][has]
+    tgt[second] = g.rank[kit.tail[a][has]]
     cost[second] = acc[has] + ch.frac[sel][has] * kit.time_s[rev[has]]
     n = kit.n
-    indptr = np.concatenate([kit.indptr, kit.indptr[-1] + np.cumsum(cnt)]).astype(np.int32)
-    indices = np.concatenate([kit.head, tgt])
-    data = np.concatenate([kit.time_s, np.maximum(cost, _MIN_COST)])
+    indptr = np.concatenate([g.indptr, g.indptr[-1] + np.cumsum(cnt)]).astype(np.int32)
+    indices = np.concatenate([g.indices, tgt])
+    data = np.concatenate([g.data, np.maximum(cost, _MIN_COST)])
     return sp.csr_matrix((data, indices, indptr), shape=(n + b, n + b))
 
 
@@ -237,9 +302,10 @@ def _counts(kit: Kit, ch: Chunk, sel: NDArray[np.int64]) -> NDArray[np.float64]:
     dist = csgraph.dijkstra(G, directed=True, indices=kit.n + np.arange(len(sel)), limit=limit)[
         :, : kit.n
     ]
-    via = np.minimum(dist[:, d.tail] + d.fwd, dist[:, d.head] + d.bwd) + d.egress
+    rank = kit.search.rank
+    via = np.minimum(dist[:, rank[d.tail]] + d.fwd, dist[:, rank[d.head]] + d.bwd) + d.egress
     same_arc(kit, ch, sel, d, via)
-    via = np.minimum(via, straight(ch, sel, d, kit.speed))
+    near_straight(kit, ch, sel, d, via, limit)
     via[via > limit] = np.inf
     mins = via / 60.0
     return np.column_stack([np.where(mins <= m, d.weight, 0.0).sum(axis=1) for m in kit.minutes])

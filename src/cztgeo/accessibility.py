@@ -46,6 +46,7 @@ from .access_search import (
     dest,
     mins_label,
     reverse_times,
+    search_graph,
     snap,
 )
 from .circle import DEFAULT_CENTRES, Centre
@@ -288,6 +289,8 @@ def _prepare(
     settings: Settings | None,
 ) -> _Job:
     """Check every input, snap, run the reverse searches: everything before the chunks."""
+    from scipy.spatial import cKDTree
+
     from .io import check_number
     from .network import default_network
     from .parallel import digest
@@ -341,7 +344,8 @@ def _prepare(
         modes=modes_, centre_keys=keys, centres=centres,
         centre_rev_s=reverse_times(road, centres) if "drive" in modes_ else np.zeros((0, 0)),
         opp=opp_dest, batch=batch_size(road.n_nodes, 0 if opp is None else len(opp[1])),
-        transit=transit,
+        search=search_graph(road), transit=transit,
+        opp_tree=None if opp_dest is None else cKDTree(np.column_stack([opp_dest.x, opp_dest.y])),
     )  # fmt: skip
     chunks = [
         Chunk(
