@@ -254,3 +254,25 @@ def test_transit_chains_match_plan_journeys(settings) -> None:
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-6)
     # taxi at either end can only help
     assert (res["taxi_transit_min_nearest"] <= res["transit_min_nearest"] + 1e-9).all()
+
+
+def test_search_graph_is_the_network_renumbered(net) -> None:
+    import scipy.sparse as sp
+    from scipy.sparse import csgraph
+
+    from cztgeo.access_search import search_graph
+
+    g = search_graph(net)
+    n = net.n_nodes
+    assert np.array_equal(np.sort(g.rank), np.arange(n))  # a permutation of the nodes
+    H = sp.csr_matrix((g.data, g.indices, g.indptr), shape=(n, n))
+    # every arc, renumbered, with its time: the same set of arcs
+    mine = sorted(zip(H.tocoo().row, H.tocoo().col, H.tocoo().data, strict=True))
+    theirs = sorted(zip(g.rank[net.tail], g.rank[net.head], net.time_s, strict=True))
+    assert mine == theirs
+    # and the searches agree exactly, node by node (limited, as the accessibility searches)
+    for s in (0, n // 3, n - 1):
+        want = csgraph.dijkstra(net.csr(), indices=s, limit=120.0)
+        got = csgraph.dijkstra(H, indices=g.rank[s], limit=120.0)[g.rank]
+        np.testing.assert_array_equal(got, want)
+        assert np.isfinite(want).sum() > 10 and np.isinf(want).any()  # the limit bites

@@ -197,3 +197,22 @@ def test_killed_worker_still_completes(client, job, tmp_path: Path) -> None:
     assert killed[0] not in after.values()  # the nanny started a fresh worker
     expected = accessibility(net, **kw)
     pd.testing.assert_frame_equal(_frame(gpd.read_parquet(run.cells)), _frame(expected))
+
+
+def test_cli_unreachable_scheduler_is_one_line_exit_2(capsys, tmp_path: Path, monkeypatch) -> None:
+    import socket
+
+    from cztgeo import parallel
+    from cztgeo.cli import main
+
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT_S", 1.0)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "acc"
+    code = main(["--cache-dir", str(tmp_path / "cache"), "accessibility", "--out", str(out),
+                 "--cell", "5000", "--scheduler", f"tcp://127.0.0.1:{port}"])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.count("\n") == 1 and "cannot reach the Dask scheduler" in err, err
+    assert not out.exists() and not any(p.name.startswith(".acc") for p in tmp_path.iterdir())
