@@ -64,9 +64,15 @@ CONNECT_TIMEOUT_S = 10.0
 #: arrays in the reused heap. Measured on the 291k-node benchmark network: one search 14 %
 #: faster, two workers 1.55x one instead of 0.98x. Set the same variables for remote workers
 #: (``MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=268435456 dask worker ...``).
+#: Each worker is one thread (``threads_per_worker=1``): BLAS and OpenMP pools are held to one
+#: thread too, so N workers on N cores never oversubscribe them (Dask's nanny does the same by
+#: default; stated here so that it holds whatever the Dask configuration says).
 WORKER_ENV = {
     "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20),
     "MALLOC_MMAP_THRESHOLD_": str(256 * 2**20),
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
 }
 
 
@@ -346,6 +352,16 @@ def _network_key(net: Network) -> str:
     return str(net._derived["digest"])
 
 
+def _warm_network(key: str, dask_worker: object = None) -> int:
+    """On a worker (``Client.run`` passes ``dask_worker``): build the lazy snapping index of the
+    network shared under ``key`` (once per worker, before any chunk, so no chunk pays it)."""
+    from .routing import snap_points
+
+    net = dask_worker.plugins[f"cztgeo-{key}"].obj  # type: ignore[attr-defined]
+    snap_points(net, np.column_stack([net.lon[:1], net.lat[:1]]), max_snap_m=1e12)
+    return int(net.n_nodes)
+
+
 def _matrix_rows(net: Network, task: tuple[NDArray[np.float64], NDArray[np.float64],
                                            dict[str, float | None]]) -> NDArray[np.float64]:  # fmt: skip
     from .routing import travel_time_matrix
@@ -392,7 +408,11 @@ def parallel_matrix(
             out[bounds[i][0] : bounds[i][1]] = rows
 
         # a copy without the lazy caches (_derived, init=False, starts empty) goes to the workers
+        # once; each builds its snapping index at once, in parallel, before any chunk
         shared = dataclasses.replace(net) if c is not None else net
+        if c is not None:
+            share(c, key, shared)
+            c.run(_warm_network, key)
         run_chunks(_matrix_rows, shared, chunks, client=c, key=key, on_result=put,
                    keep_shared=True)  # fmt: skip
     o_ids = point_ids(origins, len(o_ll))
