@@ -276,3 +276,33 @@ def test_search_graph_is_the_network_renumbered(net) -> None:
         got = csgraph.dijkstra(H, indices=g.rank[s], limit=120.0)[g.rank]
         np.testing.assert_array_equal(got, want)
         assert np.isfinite(want).sum() > 10 and np.isinf(want).any()  # the limit bites
+
+
+def test_counts_with_one_way_streets_equal_the_matrix(net) -> None:
+    # a third of the streets one-way (one direction dropped at random): origins on them leave
+    # by the head only, and arrivals along them come from the tail only
+    from cztgeo.network import build_network
+
+    rng = np.random.default_rng(8)
+    drop = (net.tail > net.head) & (rng.random(net.tail.size) < 0.33)
+    keep = ~drop
+    one_way = build_network(
+        net.lon, net.lat, net.node_id, net.tail[keep], net.head[keep], net.time_s[keep],
+        net.length_m[keep], net.kind[keep], net.kinds, mode="drive", source="test",
+    )  # fmt: skip
+    assert (one_way.reverse < 0).mean() > 0.1
+    o = _points(rng, 60, -2, 31)
+    d = _points(rng, 90, -2, 31)
+    w = rng.integers(1, 9, len(d)).astype(float)
+    origins = gpd.GeoDataFrame(geometry=gpd.points_from_xy(o[:, 0], o[:, 1]), crs=4326)
+    opp = gpd.GeoDataFrame({"population": w}, geometry=gpd.points_from_xy(d[:, 0], d[:, 1]),
+                           crs=4326)  # fmt: skip
+    res = accessibility(one_way, origins, minutes=[1.0, 2.5], opportunities=opp,
+                        to=[Centre("c", "C", *grid_lonlat(9, 9), "synthetic")],
+                        access_kmh=ACCESS_KMH, chunk_size=25)  # fmt: skip
+    mat = travel_time_matrix(
+        one_way, o, d, max_minutes=2.5, max_snap_m=1e9, access_kmh=ACCESS_KMH
+    ).to_numpy()
+    for m, col in ((1.0, "1min"), (2.5, "2_5min")):
+        expected = ((mat <= m) * w).sum(axis=1)
+        np.testing.assert_array_equal(res[f"drive_opportunities_{col}"].to_numpy(), expected)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
     from numpy.typing import NDArray
     from scipy.spatial import cKDTree
 
@@ -27,7 +28,11 @@ __all__ = ["Chunk", "Dest", "Kit", "chunk_table", "dest", "reverse_times", "snap
 
 _MIN_COST = 1e-9  # csgraph drops explicit zeros (as travel_time_matrix clamps)
 #: Memory for one batch of origin searches (distances to every node and every opportunity).
-BATCH_BYTES = 48 * 2**20
+#: Small, so that the batch stays in the cache two worker processes share (32 MiB of L3 here)
+#: instead of streaming through memory: 3 origins a batch on the 291k-node benchmark network,
+#: ~40 on the metro skeleton. Alone, 1 and 20 origins a batch cost the same per origin (16 ms)
+#: once the graph is built once per chunk (source_graph).
+BATCH_BYTES = 8 * 2**20
 
 
 def mins_label(m: float) -> str:
@@ -265,40 +270,52 @@ def times_to(
     return np.asarray(via / 60.0)
 
 
-def _source_csr(kit: Kit, ch: Chunk, sel: NDArray[np.int64]) -> object:
-    """The search graph plus one virtual source per selected origin (its arc's end nodes)."""
+def source_graph(kit: Kit, slots: int) -> sp.csr_matrix:
+    """The search graph plus ``slots`` virtual sources of two arcs each (see set_sources).
+
+    Built once per chunk and changed in place batch by batch, as travel_time_matrix does for
+    its one source: a graph built per batch copies the whole network each time (2.7 ms on 1.16M
+    arcs), which forced batches of ~20 origins, and their distance matrix (20 x 291k floats,
+    47 MB) overflowed the cache two workers share."""
     import scipy.sparse as sp
 
+    g = kit.search
+    n, nnz = kit.n, g.indices.size
+    indptr = np.concatenate([g.indptr, nnz + 2 * np.arange(1, slots + 1)]).astype(np.int32)
+    indices = np.concatenate([g.indices, np.zeros(2 * slots, dtype=np.int32)])
+    data = np.concatenate([g.data, np.ones(2 * slots)])
+    return sp.csr_matrix((data, indices, indptr), shape=(n + slots, n + slots))
+
+
+def set_sources(kit: Kit, G: sp.csr_matrix, ch: Chunk, sel: NDArray[np.int64]) -> None:
+    """Point the first ``len(sel)`` virtual sources of ``G`` at the selected origins' arcs: to
+    the arc's head and, on a two-way street, its tail (else the head again: a duplicate arc)."""
     g = kit.search
     a = ch.arc[sel]
     acc = ch.dist_m[sel] / kit.speed
     rev = kit.reverse[a]
     has = rev >= 0
-    b = len(sel)
-    cnt = 1 + has.astype(np.int64)
-    tgt = np.empty(int(cnt.sum()), dtype=np.int32)
-    cost = np.empty(tgt.size)
-    first = np.concatenate([[0], np.cumsum(cnt)[:-1]])
-    tgt[first] = g.rank[kit.head[a]]
-    cost[first] = acc + (1.0 - ch.frac[sel]) * kit.time_s[a]
-    second = first[has] + 1
-    tgt[second] = g.rank[kit.tail[a][has]]
-    cost[second] = acc[has] + ch.frac[sel][has] * kit.time_s[rev[has]]
-    n = kit.n
-    indptr = np.concatenate([g.indptr, g.indptr[-1] + np.cumsum(cnt)]).astype(np.int32)
-    indices = np.concatenate([g.indices, tgt])
-    data = np.concatenate([g.data, np.maximum(cost, _MIN_COST)])
-    return sp.csr_matrix((data, indices, indptr), shape=(n + b, n + b))
+    h_node = g.rank[kit.head[a]]
+    h_cost = np.maximum(acc + (1.0 - ch.frac[sel]) * kit.time_s[a], _MIN_COST)
+    t_node = np.where(has, g.rank[kit.tail[a]], h_node)
+    t_cost = np.where(
+        has, np.maximum(acc + ch.frac[sel] * kit.time_s[np.maximum(rev, 0)], _MIN_COST), h_cost
+    )
+    start = kit.search.indices.size
+    stop = start + 2 * len(sel)
+    G.indices[start:stop] = np.column_stack([h_node, t_node]).ravel()
+    G.data[start:stop] = np.column_stack([h_cost, t_cost]).ravel()
 
 
-def _counts(kit: Kit, ch: Chunk, sel: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Opportunities reachable within each threshold from the selected origins (by car)."""
+def _counts(kit: Kit, G: sp.csr_matrix, ch: Chunk, sel: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Opportunities reachable within each threshold from the selected origins (by car), on
+    ``G`` from :func:`source_graph` with at least ``len(sel)`` slots."""
     from scipy.sparse import csgraph
 
     d = kit.opp
     assert d is not None
     limit = max(kit.minutes) * 60.0
-    G = _source_csr(kit, ch, sel)
+    set_sources(kit, G, ch, sel)
     dist = csgraph.dijkstra(G, directed=True, indices=kit.n + np.arange(len(sel)), limit=limit)[
         :, : kit.n
     ]
@@ -329,9 +346,10 @@ def chunk_table(kit: Kit, ch: Chunk) -> pd.DataFrame:
                 cols[f"{prefix}_min_{k}"] = t[:, j]
     if kit.opp is not None:
         c = np.full((n, len(kit.minutes)), np.nan)
+        G = source_graph(kit, min(kit.batch, max(len(on), 1)))
         for s in range(0, len(on), kit.batch):
             sel = on[s : s + kit.batch]
-            c[sel] = _counts(kit, ch, sel)
+            c[sel] = _counts(kit, G, ch, sel)
         for j, m in enumerate(kit.minutes):
             cols[f"drive_opportunities_{mins_label(m)}min"] = c[:, j]
     return pd.DataFrame(cols)
