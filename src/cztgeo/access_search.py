@@ -28,10 +28,10 @@ __all__ = ["Chunk", "Dest", "Kit", "chunk_table", "dest", "reverse_times", "snap
 
 _MIN_COST = 1e-9  # csgraph drops explicit zeros (as travel_time_matrix clamps)
 #: Memory for one batch of origin searches (distances to every node and every opportunity).
-#: Small, so that the batch stays in the cache two worker processes share (32 MiB of L3 here)
-#: instead of streaming through memory: 3 origins a batch on the 291k-node benchmark network,
-#: ~40 on the metro skeleton. Alone, 1 and 20 origins a batch cost the same per origin (16 ms)
-#: once the graph is built once per chunk (source_graph).
+#: 3 origins a batch on the 291k-node benchmark network, ~40 on the metro skeleton. With the
+#: graph built once per chunk (source_graph), 1, 4 and 20 origins a batch cost the same per
+#: origin (15-18 ms) and scale alike on two quiet cores (1.8-2.1x in two plain processes); the
+#: small batch keeps a worker's memory low.
 BATCH_BYTES = 8 * 2**20
 
 
@@ -275,8 +275,7 @@ def source_graph(kit: Kit, slots: int) -> sp.csr_matrix:
 
     Built once per chunk and changed in place batch by batch, as travel_time_matrix does for
     its one source: a graph built per batch copies the whole network each time (2.7 ms on 1.16M
-    arcs), which forced batches of ~20 origins, and their distance matrix (20 x 291k floats,
-    47 MB) overflowed the cache two workers share."""
+    arcs), which forced large batches (~20 origins, a 47 MB distance matrix)."""
     import scipy.sparse as sp
 
     g = kit.search
