@@ -216,3 +216,22 @@ def test_cli_unreachable_scheduler_is_one_line_exit_2(capsys, tmp_path: Path, mo
     assert code == 2
     assert err.count("\n") == 1 and "cannot reach the Dask scheduler" in err, err
     assert not out.exists() and not any(p.name.startswith(".acc") for p in tmp_path.iterdir())
+
+
+def _exec_environ() -> dict[str, str]:
+    """The environment this process was started with (what glibc read at exec), not os.environ."""
+    raw = Path(f"/proc/{os.getpid()}/environ").read_bytes()
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(): v.decode() for k, v in pairs}
+
+
+def test_local_workers_start_with_the_malloc_settings(client) -> None:
+    # glibc reads MALLOC_* at exec: the variables must be in the environment a worker process
+    # started with (LocalCluster's env= sets them only inside the running worker, too late)
+    from cztgeo.parallel import WORKER_ENV
+
+    started = client.run(_exec_environ)
+    assert len(started) == 2
+    for env in started.values():
+        for k, v in WORKER_ENV.items():
+            assert env.get(k) == v, (k, env.get(k))
