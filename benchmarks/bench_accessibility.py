@@ -163,19 +163,18 @@ def hunan(ms: float, raw_ms: float, reached: float, init_ms: float, n_nodes: int
           f"- area {HUNAN_KM2:,.0f} km² (official); a 500 m grid -> {origins:,.0f} origins\n"
           f"- the benchmark network: {n_nodes:,} nodes on {bench_km2:,.0f} km² "
           f"({density:.1f} nodes/km²); a 30-minute search reaches {reached:,.0f} nodes\n"
-          f"- measured: {ms:.1f} ms per origin (search {raw_ms:.1f} ms of it as a raw scipy "
-          f"search), the O(nodes) start of a search {init_ms:.2f} ms\n"
+          f"- measured: {ms:.1f} ms per origin in process (the peer, a raw scipy search from the "
+          f"origin's node: {raw_ms:.1f} ms); the O(nodes) start of a search {init_ms:.2f} ms\n"
           f"- ASSUMED: the province's OSM drive network has N nodes (not measured here: no "
           f"province extract offline); a 30-minute search reaches nodes in proportion to the "
           f"network's density (N / {HUNAN_KM2:,.0f} km², vs {density:.1f} here), capped at N; "
-          f"the rest of the per-origin cost (snapping, counting) is as measured; hours on c cores "
-          f"assume linear scaling (core-hours / c; measured here: 2 workers {ratio:.2f}x one)")  # fmt: skip
-    a = raw_ms / reached  # ms per reached node (includes the start)
-    rest = max(ms - raw_ms, 0.0)
+          f"the per-origin cost grows with the nodes reached (the measured {ms:.1f} ms scaled), "
+          f"plus the start of each search growing with N; hours on c cores assume linear "
+          f"scaling (core-hours / c; measured here: 2 workers {ratio:.2f}x one)")  # fmt: skip
     rows = []
     for n in (2_000_000, 5_000_000, 10_000_000):
         reach = min(n, reached * (n / HUNAN_KM2) / density)
-        per = a * reach + init_ms * (n / n_nodes - 1) + rest
+        per = (ms - init_ms) * reach / reached + init_ms * n / n_nodes
         cpu_h = origins * per / 1000 / 3600
         rows.append({"nodes (ASSUMED)": f"{n / 1e6:.0f}M", "reached in 30 min": f"{reach:,.0f}",
                      "ms/origin": f"{per:.1f}", "core-hours": f"{cpu_h:.1f}",
