@@ -254,3 +254,55 @@ def test_transit_chains_match_plan_journeys(settings) -> None:
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-6)
     # taxi at either end can only help
     assert (res["taxi_transit_min_nearest"] <= res["transit_min_nearest"] + 1e-9).all()
+
+
+def test_search_graph_is_the_network_renumbered(net) -> None:
+    import scipy.sparse as sp
+    from scipy.sparse import csgraph
+
+    from cztgeo.access_search import search_graph
+
+    g = search_graph(net)
+    n = net.n_nodes
+    assert np.array_equal(np.sort(g.rank), np.arange(n))  # a permutation of the nodes
+    H = sp.csr_matrix((g.data, g.indices, g.indptr), shape=(n, n))
+    # every arc, renumbered, with its time: the same set of arcs
+    mine = sorted(zip(H.tocoo().row, H.tocoo().col, H.tocoo().data, strict=True))
+    theirs = sorted(zip(g.rank[net.tail], g.rank[net.head], net.time_s, strict=True))
+    assert mine == theirs
+    # and the searches agree exactly, node by node (limited, as the accessibility searches)
+    for s in (0, n // 3, n - 1):
+        want = csgraph.dijkstra(net.csr(), indices=s, limit=120.0)
+        got = csgraph.dijkstra(H, indices=g.rank[s], limit=120.0)[g.rank]
+        np.testing.assert_array_equal(got, want)
+        assert np.isfinite(want).sum() > 10 and np.isinf(want).any()  # the limit bites
+
+
+def test_counts_with_one_way_streets_equal_the_matrix(net) -> None:
+    # a third of the streets one-way (one direction dropped at random): origins on them leave
+    # by the head only, and arrivals along them come from the tail only
+    from cztgeo.network import build_network
+
+    rng = np.random.default_rng(8)
+    drop = (net.tail > net.head) & (rng.random(net.tail.size) < 0.33)
+    keep = ~drop
+    one_way = build_network(
+        net.lon, net.lat, net.node_id, net.tail[keep], net.head[keep], net.time_s[keep],
+        net.length_m[keep], net.kind[keep], net.kinds, mode="drive", source="test",
+    )  # fmt: skip
+    assert (one_way.reverse < 0).mean() > 0.1
+    o = _points(rng, 60, -2, 31)
+    d = _points(rng, 90, -2, 31)
+    w = rng.integers(1, 9, len(d)).astype(float)
+    origins = gpd.GeoDataFrame(geometry=gpd.points_from_xy(o[:, 0], o[:, 1]), crs=4326)
+    opp = gpd.GeoDataFrame({"population": w}, geometry=gpd.points_from_xy(d[:, 0], d[:, 1]),
+                           crs=4326)  # fmt: skip
+    res = accessibility(one_way, origins, minutes=[1.0, 2.5], opportunities=opp,
+                        to=[Centre("c", "C", *grid_lonlat(9, 9), "synthetic")],
+                        access_kmh=ACCESS_KMH, chunk_size=25)  # fmt: skip
+    mat = travel_time_matrix(
+        one_way, o, d, max_minutes=2.5, max_snap_m=1e9, access_kmh=ACCESS_KMH
+    ).to_numpy()
+    for m, col in ((1.0, "1min"), (2.5, "2_5min")):
+        expected = ((mat <= m) * w).sum(axis=1)
+        np.testing.assert_array_equal(res[f"drive_opportunities_{col}"].to_numpy(), expected)

@@ -197,3 +197,41 @@ def test_killed_worker_still_completes(client, job, tmp_path: Path) -> None:
     assert killed[0] not in after.values()  # the nanny started a fresh worker
     expected = accessibility(net, **kw)
     pd.testing.assert_frame_equal(_frame(gpd.read_parquet(run.cells)), _frame(expected))
+
+
+def test_cli_unreachable_scheduler_is_one_line_exit_2(capsys, tmp_path: Path, monkeypatch) -> None:
+    import socket
+
+    from cztgeo import parallel
+    from cztgeo.cli import main
+
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT_S", 1.0)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "acc"
+    code = main(["--cache-dir", str(tmp_path / "cache"), "accessibility", "--out", str(out),
+                 "--cell", "5000", "--scheduler", f"tcp://127.0.0.1:{port}"])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.count("\n") == 1 and "cannot reach the Dask scheduler" in err, err
+    assert not out.exists() and not any(p.name.startswith(".acc") for p in tmp_path.iterdir())
+
+
+def _exec_environ() -> dict[str, str]:
+    """The environment this process was started with (what glibc read at exec), not os.environ."""
+    raw = Path(f"/proc/{os.getpid()}/environ").read_bytes()
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(): v.decode() for k, v in pairs}
+
+
+def test_local_workers_start_with_the_malloc_settings(client) -> None:
+    # glibc reads MALLOC_* at exec: the variables must be in the environment a worker process
+    # started with (LocalCluster's env= sets them only inside the running worker, too late)
+    from cztgeo.parallel import WORKER_ENV
+
+    started = client.run(_exec_environ)
+    assert len(started) == 2
+    for env in started.values():
+        for k, v in WORKER_ENV.items():
+            assert env.get(k) == v, (k, env.get(k))

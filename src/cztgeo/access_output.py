@@ -119,7 +119,7 @@ def accessibility_layer(
 
     if column not in result.columns:
         raise InputError(f"no column {column!r}; columns: {list(result.columns)}")
-    from .accessibility import _minutes
+    from .access_inputs import _minutes
 
     edges = _minutes(bands)
     vals = result[column].to_numpy(dtype=float)

@@ -57,16 +57,23 @@ _SENT: dict[str, set[str]] = {}
 
 CONNECT_TIMEOUT_S = 10.0
 
-#: Environment of local worker processes. Dask's nannies set ``MALLOC_TRIM_THRESHOLD_`` to
-#: 64 KiB, which (glibc) also switches off the adaptive mmap threshold: every array above
-#: 128 KiB (scipy's Dijkstra allocates a few MB per search) is then a fresh mmap, paid in page
-#: faults, and two workers contend in the kernel instead of scaling. Large thresholds keep such
-#: arrays in the reused heap. Measured on the 291k-node benchmark network: one search 14 %
-#: faster, two workers 1.55x one instead of 0.98x. Set the same variables for remote workers
-#: (``MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=268435456 dask worker ...``).
+#: Environment of local worker processes, set before each is spawned (Dask's
+#: ``distributed.nanny.pre-spawn-environ``: glibc reads the malloc variables when a process
+#: starts, so LocalCluster's ``env=``, applied inside the started worker, has no effect on them).
+#: Dask's own default sets ``MALLOC_TRIM_THRESHOLD_`` to 64 KiB, which (glibc) also switches off
+#: the adaptive mmap threshold: every array above 128 KiB (a search's distances, a batch's
+#: origins x opportunities) is then a fresh mmap, paid in page faults: on the metro grid a
+#: worker took 205k page faults and 0.8 s per 2,000-origin chunk against 38k and 0.38 s in
+#: process. Large thresholds keep such arrays in the reused heap. Set the same variables for
+#: remote workers (``MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=268435456 dask
+#: worker ...``). Each worker is one thread (``threads_per_worker=1``); BLAS and OpenMP pools
+#: are held to one thread too, so N workers on N cores never oversubscribe them.
 WORKER_ENV = {
     "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20),
     "MALLOC_MMAP_THRESHOLD_": str(256 * 2**20),
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
 }
 
 
@@ -155,18 +162,21 @@ def _remote_client(address: str) -> Iterator[Client]:
 
 @contextlib.contextmanager
 def _local_client(n: int) -> Iterator[Client]:
+    import dask
     from distributed import Client as _Client
     from distributed import LocalCluster
 
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",  # no fixed 8787: another cluster may hold it
-        silence_logs=logging.ERROR,
-        env=WORKER_ENV,
-    )
+    pre_spawn = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
+    # the nannies read this when created (and reuse it when a worker restarts)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": pre_spawn | WORKER_ENV}):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",  # no fixed 8787: another cluster may hold it
+            silence_logs=logging.ERROR,
+        )
     try:
         c = _Client(cluster, set_as_default=False)  # type: ignore[no-untyped-call]
         try:
@@ -346,6 +356,16 @@ def _network_key(net: Network) -> str:
     return str(net._derived["digest"])
 
 
+def _warm_network(key: str, dask_worker: object = None) -> int:
+    """On a worker (``Client.run`` passes ``dask_worker``): build the lazy snapping index of the
+    network shared under ``key`` (once per worker, before any chunk, so no chunk pays it)."""
+    from .routing import snap_points
+
+    net = dask_worker.plugins[f"cztgeo-{key}"].obj  # type: ignore[attr-defined]
+    snap_points(net, np.column_stack([net.lon[:1], net.lat[:1]]), max_snap_m=1e12)
+    return int(net.n_nodes)
+
+
 def _matrix_rows(net: Network, task: tuple[NDArray[np.float64], NDArray[np.float64],
                                            dict[str, float | None]]) -> NDArray[np.float64]:  # fmt: skip
     from .routing import travel_time_matrix
@@ -392,7 +412,11 @@ def parallel_matrix(
             out[bounds[i][0] : bounds[i][1]] = rows
 
         # a copy without the lazy caches (_derived, init=False, starts empty) goes to the workers
+        # once; each builds its snapping index at once, in parallel, before any chunk
         shared = dataclasses.replace(net) if c is not None else net
+        if c is not None:
+            share(c, key, shared)
+            c.run(_warm_network, key)
         run_chunks(_matrix_rows, shared, chunks, client=c, key=key, on_result=put,
                    keep_shared=True)  # fmt: skip
     o_ids = point_ids(origins, len(o_ll))
