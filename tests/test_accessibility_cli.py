@@ -77,3 +77,22 @@ def test_bad_input_is_one_line_exit_2_nothing_written(
         ["cache"] if (tmp_path / "cache").exists() else []
     )
     assert sorted(p.name for p in inputs.iterdir()) == before
+
+
+def test_embedded_census_layer_by_name_is_labelled_coarse(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--opportunities census-2020-county``: counted, and the result says the layer is
+    COARSE on the terminal and in accessibility.json (issue 15: embedded where honest)."""
+    import json
+
+    out = tmp_path / "acc"
+    code, stdout, err = _run(
+        capsys, "accessibility", "--out", str(out), "--cell", "5000", "--minutes", "30",
+        "--opportunities", "census-2020-county",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "COARSE embedded layer 'census-2020-county'" in stdout
+    meta = json.loads((out / "accessibility.json").read_text(encoding="utf-8"))
+    assert "census-2020-county" in json.dumps(meta, ensure_ascii=False)
+    assert "COARSE" in json.dumps(meta["notes"], ensure_ascii=False)

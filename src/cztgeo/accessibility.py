@@ -142,7 +142,9 @@ def _prepare(
     origins, o_ll = _origin_points(origins)
     opp = _opportunities(opportunities, opportunities_column)
     road, _choice = default_network(net, settings=settings)
-    notes: list[str] = []
+    from .population import population_notes
+
+    notes: list[str] = population_notes(opportunities)  # the census layer is COARSE
     tn = None
     if {"transit", "taxi+transit"} & set(modes_):
         tn = default_transit(rail, settings=settings, notes=notes)
