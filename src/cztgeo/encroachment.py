@@ -150,8 +150,7 @@ def _check_coordinates(
     from .io import check_coordinates
 
     if len(coords) and np.isfinite(float(np.sum(coords))):  # nan or inf if any is not
-        x0, y0 = bounds[:, :2].min(axis=0)
-        x1, y1 = bounds[:, 2:].max(axis=0)
+        x0, y0, x1, y1 = (f(bounds[:, k]) for k, f in enumerate((np.min, np.min, np.max, np.max)))
         t = np.linspace(0.0, 1.0, 65)
         xs = np.r_[x0 + t * (x1 - x0), np.full(65, x1), x1 - t * (x1 - x0), np.full(65, x0)]
         ys = np.r_[np.full(65, y0), y0 + t * (y1 - y0), np.full(65, y1), y1 - t * (y1 - y0)]

@@ -228,7 +228,8 @@ def proven_valid(geoms: NDArray[np.object_], facts: Facts) -> NDArray[np.bool_]:
     than rounding can blur, and goes round once (a strictly convex ring: simple, so valid)."""
     ok = facts.types == 0
     n = np.where(facts.types == 3, facts.n_coords, 0)
-    poly = np.flatnonzero(n > 0)
+    # a ring has at least 4 coordinates: a polygon of fewer than 8 has no hole
+    poly = np.flatnonzero((n >= 8) & (n <= 16))
     n[poly[shapely.get_num_interior_rings(geoms[poly]) > 0]] = 0
     for size in np.unique(n[(n >= 4) & (n <= 16)]):
         idx = np.flatnonzero(n == size)
@@ -242,22 +243,20 @@ def proven_valid(geoms: NDArray[np.object_], facts: Facts) -> NDArray[np.bool_]:
 
 
 #: Rings checked at a time by :func:`proven_valid`.
-_CHUNK = 16_384
+_CHUNK = 8_192
 
 
 def _strictly_convex(ring: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Per closed ring (k, n, 2): turns the same way at every vertex, by more than rounding
     can blur, and goes round once."""
-    ex = ring[:, 1:, 0] - ring[:, :-1, 0]  # edge k runs from vertex k to vertex k + 1
-    ey = ring[:, 1:, 1] - ring[:, :-1, 1]
-    # turn at each vertex: edge k against edge k + 1 (the last against the first)
-    cross = np.empty_like(ex)
-    cross[:, :-1] = ex[:, :-1] * ey[:, 1:] - ey[:, :-1] * ex[:, 1:]
-    cross[:, -1] = ex[:, -1] * ey[:, 0] - ey[:, -1] * ex[:, 0]
-    tol = 1e-9 * (ex * ex + ey * ey).max(axis=1)  # >= 1e-9 |e| |f|
-    good = (cross.min(axis=1) > tol) | (cross.max(axis=1) < -tol)
+    xy = np.ascontiguousarray(ring.transpose(2, 1, 0))  # (2, n, k): reductions run over rows
+    ex = xy[0, 1:] - xy[0, :-1]  # edge j runs from vertex j to vertex j + 1
+    ey = xy[1, 1:] - xy[1, :-1]
+    fx, fy = np.roll(ex, -1, axis=0), np.roll(ey, -1, axis=0)  # the next edge (last: first)
+    cross = ex * fy - ey * fx  # turn at the vertex between edge j and edge j + 1
+    tol = 1e-9 * (ex * ex + ey * ey).max(axis=0)  # >= 1e-9 |e| |f|
+    good = (cross.min(axis=0) > tol) | (cross.max(axis=0) < -tol)
     if ring.shape[1] > 5:  # five or more vertices can turn twice (a star); four cannot
-        fx, fy = np.roll(ex, -1, axis=1), np.roll(ey, -1, axis=1)
-        turn = np.arctan2(cross, ex * fx + ey * fy).sum(axis=1)
+        turn = np.arctan2(cross, ex * fx + ey * fy).sum(axis=0)
         good &= np.abs(np.abs(turn) - 2 * np.pi) < 1.0
     return np.asarray(good, dtype=bool)
