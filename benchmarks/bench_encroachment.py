@@ -100,7 +100,7 @@ def complex_zones(n_vertices: int = 4000, seed: int = 1) -> gpd.GeoDataFrame:
 
 def shapely_table(feats: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The same columns as cztgeo.encroachment, written directly with shapely 2."""
-    g = feats.geometry.values
+    g = np.asarray(feats.geometry.values)
     ids = feats["id"].to_numpy()
     bounds = shapely.bounds(g)
     types = shapely.get_type_id(g)
@@ -118,22 +118,29 @@ def shapely_table(feats: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDa
             & (bounds[:, 3] >= y0 - t)
         )
         cand = np.flatnonzero(box)
-        cand = cand[shapely.dwithin(zgeom, g[cand], t)]
-        proper = shapely.contains_properly(zgeom, g[cand])
-        rest = cand[~proper]
-        hit = shapely.intersects(zgeom, g[rest])
-        cross = rest[hit]
+        hit = shapely.intersects(zgeom, g[cand])
+        touch, miss = cand[hit], cand[~hit]
+        proper = shapely.contains_properly(zgeom, g[touch])
+        cross = touch[~proper]
         inside_too = shapely.contains(zgeom, g[cross])  # touching the boundary from inside
-        near = rest[~hit]
-        over = np.r_[cand[proper], cross]
+        # the near band among the misses: a buffer a little wider than the tolerance (its
+        # round joins are chords of circles of that radius) holds every feature within it,
+        # then exact distances for those only
+        wide = shapely.buffer(zgeom, 1.01 * t)
+        shapely.prepare(wide)
+        maybe = miss[shapely.intersects(wide, g[miss])]
+        dist = shapely.distance(zgeom, g[maybe])
+        near, dist = maybe[dist <= t], dist[dist <= t]
+        over = np.r_[touch[proper], cross]
         inside = np.r_[np.ones(proper.sum(), bool), inside_too]
-        ov = np.r_[g[cand[proper]], shapely.intersection(g[cross], zgeom)]
+        ov = np.r_[g[touch[proper]], shapely.intersection(g[cross], zgeom)]
         ov[proper.sum() :][inside_too] = g[cross[inside_too]]
-        f_area = shapely.area(g[over])
-        f_len = np.where(dim[over] == 1, shapely.length(g[over]), 0.0)
-        o_area = np.where(dim[over] == 2, shapely.area(ov), 0.0)
-        o_len = np.where(dim[over] == 1, shapely.length(ov), 0.0)
         d = dim[over]
+        f_area = shapely.area(g[over])
+        f_len, o_len = np.zeros(over.size), np.zeros(over.size)
+        f_len[d == 1] = shapely.length(g[over[d == 1]])  # lengths of the lines only
+        o_len[d == 1] = shapely.length(ov[d == 1])
+        o_area = np.where(d == 2, shapely.area(ov), 0.0)
         share = np.where(d == 2, o_area / np.where(f_area > 0, f_area, 1.0),
                          np.where(d == 1, o_len / np.where(f_len > 0, f_len, 1.0), 1.0))  # fmt: skip
         status = np.where(inside, "inside", "partly").astype(object)
@@ -152,7 +159,7 @@ def shapely_table(feats: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDa
                     "overlap_length_m": np.r_[o_len, np.zeros(near.size)],
                     "share_of_feature": np.r_[share, np.zeros(near.size)],
                     "share_of_zone": np.r_[o_area / zgeom.area, np.zeros(near.size)],
-                    "distance_m": np.r_[np.zeros(over.size), shapely.distance(zgeom, g[near])],
+                    "distance_m": np.r_[np.zeros(over.size), dist],
                     "feature_area_m2": np.r_[f_area, shapely.area(g[near])],
                     "feature_length_m": np.r_[
                         f_len, np.where(dim[near] == 1, shapely.length(g[near]), 0.0)
