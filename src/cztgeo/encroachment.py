@@ -24,8 +24,10 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from geopandas.array import GeometryArray
 
 from .crs import METRIC_CRS, WGS84, gcj02_to_wgs84, normalize_crs, to_wgs84
+from .encroach_table import measure_at, row_order, text_column
 from .errors import CRSError, EncroachmentWarning, GeometryError, InputError
 from .io import repair_geometries
 from .types import CRSLike
@@ -210,7 +212,10 @@ def _ids(features: gpd.GeoDataFrame, id_column: str | None) -> tuple[pd.Series, 
             raise InputError(f"no id column {id_column!r}; columns are {list(features.columns)}")
         ids = features[id_column]
         id_name = id_column
-    problems = []
+    problems: list[str] = []
+    values = ids.to_numpy()
+    if values.dtype.kind in "iu" and bool((values[1:] > values[:-1]).all()):
+        return ids, id_name, problems  # integers strictly increasing: none missing, no repeat
     if ids.isna().any():
         rows = list(features.index[ids.isna()][:5])
         problems.append(f"{int(ids.isna().sum())} missing ids in {id_name!r} (rows {rows})")
@@ -366,11 +371,13 @@ def encroachment(
     return _assemble(prep, parts, meta, gh, dim, include_outside=include_outside)
 
 
-def _lengths(geoms: NDArray[np.object_], dim: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Length of the lines (dimension 1), 0 for the others."""
-    out = np.zeros(len(geoms))
+def _lengths(
+    geoms: NDArray[np.object_], idx: NDArray[np.int64], dim: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Length of ``geoms[idx]`` where a line (``dim`` 1, per idx), 0 elsewhere."""
+    out = np.zeros(idx.size)
     line = dim == 1
-    out[line] = shapely.length(geoms[line])
+    out[line] = shapely.length(geoms[idx[line]])
     return out
 
 
@@ -420,8 +427,8 @@ def _zone_rows(
     ov = np.full(over_idx.size, None, dtype=object)  # None: the feature itself
     cross = ~inside
     ov[cross] = overlaps(zgeom, geoms[over_idx[cross]])
-    f_area = shapely.area(geoms[over_idx])
-    f_len = _lengths(geoms[over_idx], d)
+    f_area = measure_at(shapely.area, geoms, over_idx)
+    f_len = _lengths(geoms, over_idx, d)
     o_area = f_area.copy()
     o_area[cross] = shapely.area(ov[cross])
     o_len = f_len.copy()
@@ -446,7 +453,7 @@ def _zone_rows(
         share_of_zone=np.r_[np.where(d == 2, o_area / zgeom.area, 0.0), np.zeros(n)],
         distance_m=np.r_[np.zeros(over_idx.size), n_dist],
         feature_area_m2=np.r_[f_area, shapely.area(geoms[n_idx])],
-        feature_length_m=np.r_[f_len, _lengths(geoms[n_idx], nd)],
+        feature_length_m=np.r_[f_len, _lengths(geoms, n_idx, nd)],
     )
 
 
@@ -466,32 +473,34 @@ def _assemble(
         for p in parts:
             touched[p.idx] = True
         o_idx = np.flatnonzero(~touched)
-        g = prep.metric[o_idx]
         zero = np.zeros(o_idx.size)
         parts = [*parts, _Rows(-1, o_idx, np.full(o_idx.size, 4), np.full(o_idx.size, None, dtype=object),
-                               zero, zero, zero, zero, np.full(o_idx.size, np.nan), shapely.area(g),
-                               _lengths(g, dim[o_idx]))]  # fmt: skip
+                               zero, zero, zero, zero, np.full(o_idx.size, np.nan),
+                               measure_at(shapely.area, prep.metric, o_idx),
+                               _lengths(prep.metric, o_idx, dim[o_idx]))]  # fmt: skip
     if not parts or sum(p.idx.size for p in parts) == 0:
         return _empty(prep)
     cat = {f: np.concatenate([getattr(p, f) for p in parts]) for f in _Rows.__dataclass_fields__
            if f != "zone"}  # fmt: skip
     zone_of = np.concatenate([np.full(p.idx.size, p.zone) for p in parts])
-    order = np.lexsort((-cat["overlap_length_m"], -cat["overlap_area_m2"], cat["status"]))
+    order = row_order(cat["status"], cat["overlap_area_m2"], cat["overlap_length_m"])
     cat = {f: v[order] for f, v in cat.items()}
     zone_of = zone_of[order]
     i = cat["idx"]
     versions = gh["version"].iloc[0] if len(gh) else ""
     zone_meta = [*meta, (None, versions, bool(gh["approximate"].any()) if len(gh) else False)]
-    zname, zver, zapprox = (np.array([m[j] for m in zone_meta], dtype=object) for j in range(3))
+    zname, zver, zapprox = ([m[j] for m in zone_meta] for j in range(3))
     geometry = _out_geometry(prep, i, cat["geometry"])
     table = {
         prep.id_name: prep.ids.to_numpy()[i],
         # None marks outside rows: an object column whenever they were asked for
-        "zone": pd.Series(zname[zone_of], dtype=object if include_outside else None),
-        "version": zver[zone_of],
-        "approximate": zapprox[zone_of].astype(bool),
-        "geom_type": np.array(["point", "line", "polygon"])[dim[i]],
-        "status": np.array(STATUSES, dtype=object)[cat["status"]],
+        "zone": pd.Series(np.array(zname, dtype=object)[zone_of], dtype=object)
+        if include_outside
+        else text_column(zname, zone_of),
+        "version": text_column(zver, zone_of),
+        "approximate": np.array(zapprox, dtype=bool)[zone_of],
+        "geom_type": text_column(["point", "line", "polygon"], dim[i]),
+        "status": text_column(STATUSES, cat["status"]),
         **{c: cat[c] for c in ("overlap_area_m2", "overlap_length_m", "share_of_feature",
                                "share_of_zone", "distance_m", "feature_area_m2",
                                "feature_length_m")},
@@ -504,12 +513,12 @@ def _out_geometry(
 ) -> gpd.GeoSeries:
     """Each row's geometry in the features' CRS: the feature itself (None in ``overlap``) from
     the input as declared, an overlap (metric) reprojected."""
-    out = np.asarray(prep.gdf.geometry.values[idx], dtype=object)
+    out = np.asarray(prep.gdf.geometry.values)[idx]
     clipped = np.flatnonzero(~shapely.is_missing(overlap))
     if clipped.size:
         moved = gpd.GeoSeries(overlap[clipped], crs=METRIC_CRS).to_crs(prep.out_crs)
         out[clipped] = moved.to_numpy()
-    return gpd.GeoSeries(out, crs=prep.out_crs)
+    return gpd.GeoSeries(GeometryArray(out, crs=prep.out_crs))  # shapely geometries or None
 
 
 def _empty(prep: _Prepared) -> gpd.GeoDataFrame:
