@@ -95,18 +95,26 @@ def _cell_classes(
 
 
 def _all_cells(
-    table: NDArray[np.bool_],
+    interior: NDArray[np.bool_],
+    far: NDArray[np.bool_],
     i0: NDArray[np.int32],
     i1: NDArray[np.int32],
     j0: NDArray[np.int32],
     j1: NDArray[np.int32],
-) -> NDArray[np.bool_]:
-    """Whether every cell of each rectangle [j0..j1] x [i0..i1] is True (an integral image of
-    the False cells)."""
-    s = np.zeros((table.shape[0] + 1, table.shape[1] + 1), dtype=np.int32)
-    s[1:, 1:] = (~table).cumsum(axis=0, dtype=np.int32).cumsum(axis=1, dtype=np.int32)
-    bad = s[j1 + 1, i1 + 1] - s[j0, i1 + 1] - s[j1 + 1, i0] + s[j0, i0]
-    return np.asarray(bad == 0)
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Whether every cell of each rectangle [j0..j1] x [i0..i1] is interior, and whether every
+    one is far: one integral image counting the cells that are not (not interior in the low
+    32 bits, not far in the high 32; each count stays below 2**32, so the two never carry into
+    each other and the rectangle sums of both come out of the same four look-ups)."""
+    ny, nx = interior.shape
+    packed = (~interior).astype(np.int64) | ((~far).astype(np.int64) << 32)
+    s = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    s[1:, 1:] = packed.cumsum(axis=0).cumsum(axis=1)
+    flat = s.ravel()
+    w = nx + 1
+    lo, hi = j0 * w, (j1 + 1) * w
+    bad = flat[hi + i1 + 1] - flat[lo + i1 + 1] - flat[hi + i0] + flat[lo + i0]
+    return np.asarray(bad & 0xFFFFFFFF == 0), np.asarray(bad >> 32 == 0)
 
 
 def settle(
@@ -142,8 +150,8 @@ def settle(
     ci0, ci1 = np.clip(i0, 0, nx - 1), np.clip(i1, 0, nx - 1)
     cj0, cj1 = np.clip(j0, 0, ny - 1), np.clip(j1, 0, ny - 1)
     whole = (i0 == ci0) & (i1 == ci1) & (j0 == cj0) & (j1 == cj1)
-    inside = whole & _all_cells(interior, ci0, ci1, cj0, cj1)
-    away = _all_cells(far, ci0, ci1, cj0, cj1)  # parts off the grid are farther than pad
+    all_in, away = _all_cells(interior, far, ci0, ci1, cj0, cj1)
+    inside = whole & all_in  # parts off the grid are farther than pad: away stands
     return cand[inside], cand[~inside & ~away]
 
 
