@@ -173,7 +173,8 @@ def distance_outside(
     if geoms.size == 0:
         return np.zeros(0)
     if shapely.get_num_coordinates(zone) < 64:  # a few segments: GEOS directly is faster
-        d = np.asarray(shapely.distance(zone, geoms), dtype=np.float64)
+        # to the boundary: the same segment pairs, without GEOS's containment tests first
+        d = np.asarray(shapely.distance(shapely.boundary(zone), geoms), dtype=np.float64)
         return d if max_m is None else np.where(d <= max_m, d, np.inf)
     tree = shapely.STRtree(_segments(zone))
     (i, _), d = tree.query_nearest(
@@ -239,7 +240,8 @@ def proven_valid(geoms: NDArray[np.object_], facts: Facts) -> NDArray[np.bool_]:
     # a ring has at least 4 coordinates: a polygon of fewer than 8 has no hole
     poly = np.flatnonzero((n >= 8) & (n <= 16))
     n[poly[shapely.get_num_interior_rings(geoms[poly]) > 0]] = 0
-    for size in np.unique(n[(n >= 4) & (n <= 16)]):
+    sizes = np.flatnonzero(np.bincount(np.clip(n, 0, 17), minlength=18)[4:17]) + 4
+    for size in sizes:
         idx = np.flatnonzero(n == size)
         if idx.size == n.size:  # all alike (buildings, often): the coordinates as they are
             rings = facts.coords.reshape(idx.size, size, 2)
@@ -256,15 +258,27 @@ _CHUNK = 8_192
 
 def _strictly_convex(ring: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Per closed ring (k, n, 2): turns the same way at every vertex, by more than rounding
-    can blur, and goes round once."""
-    xy = np.ascontiguousarray(ring.transpose(2, 1, 0))  # (2, n, k): reductions run over rows
-    ex = xy[0, 1:] - xy[0, :-1]  # edge j runs from vertex j to vertex j + 1
-    ey = xy[1, 1:] - xy[1, :-1]
-    fx, fy = np.roll(ex, -1, axis=0), np.roll(ey, -1, axis=0)  # the next edge (last: first)
-    cross = ex * fy - ey * fx  # turn at the vertex between edge j and edge j + 1
-    tol = 1e-9 * (ex * ex + ey * ey).max(axis=0)  # >= 1e-9 |e| |f|
-    good = (cross.min(axis=0) > tol) | (cross.max(axis=0) < -tol)
-    if ring.shape[1] > 5:  # five or more vertices can turn twice (a star); four cannot
-        turn = np.arctan2(cross, ex * fx + ey * fy).sum(axis=0)
+    can blur, and goes round once. Vertex by vertex over the rings' columns (numpy reduces
+    short rows slowly)."""
+    m = ring.shape[1] - 1  # edge j runs from vertex j to vertex j + 1
+    ex = [ring[:, j + 1, 0] - ring[:, j, 0] for j in range(m)]
+    ey = [ring[:, j + 1, 1] - ring[:, j, 1] for j in range(m)]
+    lo = hi = big = turn = np.zeros(0)
+    for j in range(m):  # the turn at vertex j + 1: edge j against the next (the last: first)
+        k = (j + 1) % m
+        cross = ex[j] * ey[k] - ey[j] * ex[k]
+        length2 = ex[j] * ex[j] + ey[j] * ey[j]
+        if j == 0:
+            lo, hi, big = cross, cross.copy(), length2
+        else:
+            np.minimum(lo, cross, out=lo)
+            np.maximum(hi, cross, out=hi)
+            np.maximum(big, length2, out=big)
+        if m > 4:  # five or more vertices can turn twice (a star); four cannot
+            angle = np.arctan2(cross, ex[j] * ex[k] + ey[j] * ey[k])
+            turn = angle if j == 0 else turn + angle
+    tol = 1e-9 * big  # >= 1e-9 |e| |f|
+    good = (lo > tol) | (hi < -tol)
+    if m > 4:
         good &= np.abs(np.abs(turn) - 2 * np.pi) < 1.0
     return np.asarray(good, dtype=bool)
