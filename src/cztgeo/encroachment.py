@@ -26,7 +26,8 @@ import pyproj
 import shapely
 from geopandas.array import GeometryArray
 
-from .crs import METRIC_CRS, WGS84, gcj02_to_wgs84, normalize_crs, to_wgs84
+from .crs import METRIC_CRS, WGS84, normalize_crs, to_wgs84
+from .encroach_guard import GcjGuardResult, gcj_guard
 from .encroach_table import measure_at, row_order, text_column
 from .errors import CRSError, EncroachmentWarning, GeometryError, InputError
 from .io import repair_geometries
@@ -50,89 +51,6 @@ STATUSES = ("inside", "partly", "sliver", "near", "outside")
 #: Dimension of each GEOS type id (point, line, ring, polygon, multi..., collection).
 _DIMENSION = np.array([0, 1, 1, 2, 0, 1, 2, 0])
 _ID_CANDIDATES = ("id", "fid", "feature_id", "site_id", "编号", "ID", "FID")
-
-
-@dataclass(frozen=True)
-class GcjGuardResult:
-    """Outcome of :func:`gcj_guard`.
-
-    ``suspect`` is True when the features sit much closer to the reference layer once the
-    GCJ-02 offset is removed; ``median_m_as_is`` / ``median_m_if_gcj`` are the median distances
-    from feature vertices to the reference, as declared and as if they were GCJ-02.
-    """
-
-    suspect: bool
-    median_m_as_is: float
-    median_m_if_gcj: float
-    message: str = ""
-    checked: bool = True  #: False when too few vertices lie near any reference to judge
-
-
-def gcj_guard(
-    features_wgs84: gpd.GeoDataFrame,
-    reference: gpd.GeoDataFrame | None = None,
-    *,
-    sample: int = 2000,
-) -> GcjGuardResult:
-    """Check whether features declared WGS84 look shifted by the GCJ-02 offset.
-
-    Compares the median distance from (a sample of) the features' vertices to a reference layer
-    (default: the embedded OSM road skeleton, or e.g. an OSM road or building layer) as declared
-    and after removing the GCJ-02 offset. If removing the offset brings them at least 40 % and
-    80 m closer, the input is probably GCJ-02 (drawn on Amap/Tencent) mislabelled as WGS84.
-
-    Without a reference given, the embedded road skeleton **and** the county boundary lines
-    are used, and only vertices within 2 km of one of them count (a polygon far from every
-    road is judged on the boundary lines it follows). When fewer than 3 vertices are that
-    close, nothing can be judged: ``checked`` is False and ``message`` says so.
-    """
-    if reference is None:
-        from .boundaries import load_boundaries
-        from .network import load_network
-
-        edges = load_network().edges()[["geometry"]]
-        counties = load_boundaries("county")
-        lines = gpd.GeoDataFrame(geometry=counties.boundary.values, crs=counties.crs)
-        reference = pd.concat([to_wgs84(edges), to_wgs84(lines)], ignore_index=True)
-        reference = gpd.GeoDataFrame(reference, geometry="geometry", crs=WGS84)
-    ref = to_wgs84(reference).to_crs(METRIC_CRS)
-    ref_geom = shapely.union_all(ref.geometry.values)
-    coords = shapely.get_coordinates(features_wgs84.geometry.values)
-    if len(coords) == 0:
-        return GcjGuardResult(False, float("nan"), float("nan"), checked=False)
-    rng = np.random.default_rng(0)
-    if len(coords) > sample:
-        coords = coords[rng.choice(len(coords), sample, replace=False)]
-    tr = pyproj.Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
-    ax, ay = tr.transform(coords[:, 0], coords[:, 1])
-    wx, wy = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
-    bx, by = tr.transform(wx, wy)
-    shapely.prepare(ref_geom)
-    da = shapely.distance(ref_geom, shapely.points(ax, ay))
-    dg = shapely.distance(ref_geom, shapely.points(bx, by))
-    near = np.minimum(da, dg) < 2000.0
-    if near.sum() < 3:
-        return GcjGuardResult(
-            False,
-            float(np.median(da)),
-            float(np.median(dg)),
-            "GCJ-02 guard: could not check the CRS: no feature lies within 2 km of a road or "
-            "boundary line of the reference; if the data were drawn on Amap/Tencent maps "
-            "declare --crs gcj02, or pass --reference with a denser OSM layer",
-            checked=False,
-        )
-    d_as_is = float(np.median(da[near]))
-    d_gcj = float(np.median(dg[near]))
-    suspect = d_gcj < 0.6 * d_as_is and d_as_is - d_gcj > 80.0
-    msg = ""
-    if suspect:
-        msg = (
-            f"the input is declared WGS84 but looks shifted by the GCJ-02 offset: its vertices "
-            f"lie a median {d_as_is:.0f} m from the reference layer as declared and "
-            f"{d_gcj:.0f} m if read as GCJ-02; if it was drawn on Amap/Tencent maps, pass "
-            f"crs='gcj02' (CLI: --crs gcj02)"
-        )
-    return GcjGuardResult(suspect, d_as_is, d_gcj, msg)
 
 
 def _check_coordinates(
