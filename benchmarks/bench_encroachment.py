@@ -6,8 +6,12 @@ thousands of vertices each). On each, in the same run, min and median of ``--rep
 
 - ``cztgeo.encroachment`` (input checks, repairs, zones, near band, shares, distances);
 - the best shapely-2 table we could write with the same columns: a bounding-box prefilter,
-  prepared ``dwithin`` / ``contains_properly`` / ``intersects``, clipping only the features
-  that cross, distances only for the near ones, no input checks, no sorting;
+  prepared ``intersects`` on the candidates, ``contains_properly`` on the hits only, the near
+  band among the misses through a prepared buffer 1 % wider than the tolerance (its round
+  joins are chords: it holds every feature within the tolerance) then exact distances for
+  those only, clipping only the features that cross, lengths only of lines, no input checks,
+  no sorting (an earlier version ran ``dwithin`` on every candidate: about 1.3x
+  slower on the sketch);
 - ``geopandas.overlay(how="intersection")`` (overlaps only: no near band, no distances).
 
 It also checks that cztgeo and the shapely table return the same rows and numbers.
