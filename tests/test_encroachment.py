@@ -124,6 +124,59 @@ def test_gcj_guard_flags_shifted_roads(central_roads):
     assert "--crs gcj02" in bad.message
 
 
+@pytest.fixture(scope="module")
+def guard_lines():
+    """The guard's default reference (road skeleton and county boundary lines), and the lines
+    random point sets are drawn along: roads, and county boundaries (WGS84)."""
+    from cztgeo.encroach_guard import _default_reference
+
+    county = load_boundaries("county").to_crs(4326).boundary.values
+    return _default_reference(), load_network().edges().geometry.values, county
+
+
+def _points_along(lines, seed, spread_deg):
+    """5-59 points on random lines of ``lines``, moved up to ``spread_deg`` in x and y."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 60))
+    on = shapely.line_interpolate_point(
+        lines[rng.integers(0, len(lines), n)], rng.uniform(0, 1, n), normalized=True
+    )
+    x = shapely.get_x(on) + rng.uniform(-spread_deg, spread_deg, n)
+    y = shapely.get_y(on) + rng.uniform(-spread_deg, spread_deg, n)
+    return gpd.GeoDataFrame(geometry=shapely.points(x, y), crs=4326)
+
+
+def test_gcj_guard_quiet_on_random_unshifted_sets(guard_lines):
+    """40 seeded WGS84 point sets scattered up to 1.1 km around roads and county boundaries:
+    the median-only rule of the previous guard flagged two of them (seeds 48 and 60)."""
+    ref, roads, county = guard_lines
+    alarms = [seed for seed in range(40, 80)
+              if gcj_guard(_points_along((roads, county)[seed % 2], seed, 0.01), ref).suspect]  # fmt: skip
+    assert alarms == []
+
+
+def test_gcj_guard_flags_gcj_copies_of_points_on_roads(guard_lines):
+    ref, roads, _ = guard_lines
+    for seed in range(40):
+        pts = _points_along(roads, seed, 0.0)
+        assert not gcj_guard(pts, ref).suspect, seed
+        assert gcj_guard(_gcj_shifted(pts), ref).suspect, seed
+
+
+def test_gcj_guard_says_why_it_could_not_check(guard_lines):
+    ref, roads, _ = guard_lines
+    on_road = shapely.line_interpolate_point(roads[:4], 0.5, normalized=True)
+    one = gcj_guard(gpd.GeoDataFrame(geometry=on_road[:1], crs=4326), ref)
+    assert not one.checked and "and the features have only 1 vertex;" in one.message
+    far = shapely.points([80.0, 80.01, 80.02], [40.0, 40.0, 40.0])  # Xinjiang
+    two = gcj_guard(gpd.GeoDataFrame(geometry=np.r_[on_road[:2], far], crs=4326), ref)
+    assert not two.checked and "only 2 of the 5 vertices checked lie" in two.message
+    none = gcj_guard(gpd.GeoDataFrame(geometry=far, crs=4326), ref)
+    assert not none.checked and "none of the 3 vertices checked" in none.message
+    enough = gcj_guard(gpd.GeoDataFrame(geometry=np.r_[on_road[:3], far], crs=4326), ref)
+    assert enough.checked and not enough.suspect
+
+
 def test_encroachment_warns_on_gcj_shifted_input(central_roads):
     with pytest.warns(EncroachmentWarning, match="GCJ-02 offset"):
         encroachment(_gcj_shifted(central_roads))

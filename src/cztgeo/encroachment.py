@@ -24,8 +24,11 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from geopandas.array import GeometryArray
 
-from .crs import METRIC_CRS, WGS84, gcj02_to_wgs84, normalize_crs, to_wgs84
+from .crs import METRIC_CRS, WGS84, normalize_crs, to_wgs84
+from .encroach_guard import GcjGuardResult, gcj_guard
+from .encroach_table import measure_at, row_order, text_column
 from .errors import CRSError, EncroachmentWarning, GeometryError, InputError
 from .io import repair_geometries
 from .types import CRSLike
@@ -50,89 +53,6 @@ _DIMENSION = np.array([0, 1, 1, 2, 0, 1, 2, 0])
 _ID_CANDIDATES = ("id", "fid", "feature_id", "site_id", "编号", "ID", "FID")
 
 
-@dataclass(frozen=True)
-class GcjGuardResult:
-    """Outcome of :func:`gcj_guard`.
-
-    ``suspect`` is True when the features sit much closer to the reference layer once the
-    GCJ-02 offset is removed; ``median_m_as_is`` / ``median_m_if_gcj`` are the median distances
-    from feature vertices to the reference, as declared and as if they were GCJ-02.
-    """
-
-    suspect: bool
-    median_m_as_is: float
-    median_m_if_gcj: float
-    message: str = ""
-    checked: bool = True  #: False when too few vertices lie near any reference to judge
-
-
-def gcj_guard(
-    features_wgs84: gpd.GeoDataFrame,
-    reference: gpd.GeoDataFrame | None = None,
-    *,
-    sample: int = 2000,
-) -> GcjGuardResult:
-    """Check whether features declared WGS84 look shifted by the GCJ-02 offset.
-
-    Compares the median distance from (a sample of) the features' vertices to a reference layer
-    (default: the embedded OSM road skeleton, or e.g. an OSM road or building layer) as declared
-    and after removing the GCJ-02 offset. If removing the offset brings them at least 40 % and
-    80 m closer, the input is probably GCJ-02 (drawn on Amap/Tencent) mislabelled as WGS84.
-
-    Without a reference given, the embedded road skeleton **and** the county boundary lines
-    are used, and only vertices within 2 km of one of them count (a polygon far from every
-    road is judged on the boundary lines it follows). When fewer than 3 vertices are that
-    close, nothing can be judged: ``checked`` is False and ``message`` says so.
-    """
-    if reference is None:
-        from .boundaries import load_boundaries
-        from .network import load_network
-
-        edges = load_network().edges()[["geometry"]]
-        counties = load_boundaries("county")
-        lines = gpd.GeoDataFrame(geometry=counties.boundary.values, crs=counties.crs)
-        reference = pd.concat([to_wgs84(edges), to_wgs84(lines)], ignore_index=True)
-        reference = gpd.GeoDataFrame(reference, geometry="geometry", crs=WGS84)
-    ref = to_wgs84(reference).to_crs(METRIC_CRS)
-    ref_geom = shapely.union_all(ref.geometry.values)
-    coords = shapely.get_coordinates(features_wgs84.geometry.values)
-    if len(coords) == 0:
-        return GcjGuardResult(False, float("nan"), float("nan"), checked=False)
-    rng = np.random.default_rng(0)
-    if len(coords) > sample:
-        coords = coords[rng.choice(len(coords), sample, replace=False)]
-    tr = pyproj.Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
-    ax, ay = tr.transform(coords[:, 0], coords[:, 1])
-    wx, wy = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
-    bx, by = tr.transform(wx, wy)
-    shapely.prepare(ref_geom)
-    da = shapely.distance(ref_geom, shapely.points(ax, ay))
-    dg = shapely.distance(ref_geom, shapely.points(bx, by))
-    near = np.minimum(da, dg) < 2000.0
-    if near.sum() < 3:
-        return GcjGuardResult(
-            False,
-            float(np.median(da)),
-            float(np.median(dg)),
-            "GCJ-02 guard: could not check the CRS: no feature lies within 2 km of a road or "
-            "boundary line of the reference; if the data were drawn on Amap/Tencent maps "
-            "declare --crs gcj02, or pass --reference with a denser OSM layer",
-            checked=False,
-        )
-    d_as_is = float(np.median(da[near]))
-    d_gcj = float(np.median(dg[near]))
-    suspect = d_gcj < 0.6 * d_as_is and d_as_is - d_gcj > 80.0
-    msg = ""
-    if suspect:
-        msg = (
-            f"the input is declared WGS84 but looks shifted by the GCJ-02 offset: its vertices "
-            f"lie a median {d_as_is:.0f} m from the reference layer as declared and "
-            f"{d_gcj:.0f} m if read as GCJ-02; if it was drawn on Amap/Tencent maps, pass "
-            f"crs='gcj02' (CLI: --crs gcj02)"
-        )
-    return GcjGuardResult(suspect, d_as_is, d_gcj, msg)
-
-
 def _check_coordinates(
     features: gpd.GeoDataFrame,
     crs: CRSLike | None,
@@ -150,9 +70,7 @@ def _check_coordinates(
     from .io import check_coordinates
 
     if len(coords) and np.isfinite(float(np.sum(coords))):  # nan or inf if any is not
-        # column by column: numpy reduces (k, 2) over axis 0 row by row, ~10x slower
-        x0, y0, x1, y1 = (float(f(bounds[:, i])) for f, i in ((np.min, 0), (np.min, 1),
-                                                              (np.max, 2), (np.max, 3)))  # fmt: skip
+        x0, y0, x1, y1 = (f(bounds[:, k]) for k, f in enumerate((np.min, np.min, np.max, np.max)))
         t = np.linspace(0.0, 1.0, 65)
         xs = np.r_[x0 + t * (x1 - x0), np.full(65, x1), x1 - t * (x1 - x0), np.full(65, x0)]
         ys = np.r_[np.full(65, y0), y0 + t * (y1 - y0), np.full(65, y1), y1 - t * (y1 - y0)]
@@ -212,7 +130,10 @@ def _ids(features: gpd.GeoDataFrame, id_column: str | None) -> tuple[pd.Series, 
             raise InputError(f"no id column {id_column!r}; columns are {list(features.columns)}")
         ids = features[id_column]
         id_name = id_column
-    problems = []
+    problems: list[str] = []
+    values = ids.to_numpy()
+    if values.dtype.kind in "iu" and bool((values[1:] > values[:-1]).all()):
+        return ids, id_name, problems  # integers strictly increasing: none missing, no repeat
     if ids.isna().any():
         rows = list(features.index[ids.isna()][:5])
         problems.append(f"{int(ids.isna().sum())} missing ids in {id_name!r} (rows {rows})")
@@ -368,11 +289,13 @@ def encroachment(
     return _assemble(prep, parts, meta, gh, dim, include_outside=include_outside)
 
 
-def _lengths(geoms: NDArray[np.object_], dim: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Length of the lines (dimension 1), 0 for the others."""
-    out = np.zeros(len(geoms))
+def _lengths(
+    geoms: NDArray[np.object_], idx: NDArray[np.int64], dim: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Length of ``geoms[idx]`` where a line (``dim`` 1, per idx), 0 elsewhere."""
+    out = np.zeros(idx.size)
     line = dim == 1
-    out[line] = shapely.length(geoms[line])
+    out[line] = shapely.length(geoms[idx[line]])
     return out
 
 
@@ -422,8 +345,8 @@ def _zone_rows(
     ov = np.full(over_idx.size, None, dtype=object)  # None: the feature itself
     cross = ~inside
     ov[cross] = overlaps(zgeom, geoms[over_idx[cross]])
-    f_area = shapely.area(geoms[over_idx])
-    f_len = _lengths(geoms[over_idx], d)
+    f_area = measure_at(shapely.area, geoms, over_idx)
+    f_len = _lengths(geoms, over_idx, d)
     o_area = f_area.copy()
     o_area[cross] = shapely.area(ov[cross])
     o_len = f_len.copy()
@@ -448,7 +371,7 @@ def _zone_rows(
         share_of_zone=np.r_[np.where(d == 2, o_area / zgeom.area, 0.0), np.zeros(n)],
         distance_m=np.r_[np.zeros(over_idx.size), n_dist],
         feature_area_m2=np.r_[f_area, shapely.area(geoms[n_idx])],
-        feature_length_m=np.r_[f_len, _lengths(geoms[n_idx], nd)],
+        feature_length_m=np.r_[f_len, _lengths(geoms, n_idx, nd)],
     )
 
 
@@ -468,32 +391,34 @@ def _assemble(
         for p in parts:
             touched[p.idx] = True
         o_idx = np.flatnonzero(~touched)
-        g = prep.metric[o_idx]
         zero = np.zeros(o_idx.size)
         parts = [*parts, _Rows(-1, o_idx, np.full(o_idx.size, 4), np.full(o_idx.size, None, dtype=object),
-                               zero, zero, zero, zero, np.full(o_idx.size, np.nan), shapely.area(g),
-                               _lengths(g, dim[o_idx]))]  # fmt: skip
+                               zero, zero, zero, zero, np.full(o_idx.size, np.nan),
+                               measure_at(shapely.area, prep.metric, o_idx),
+                               _lengths(prep.metric, o_idx, dim[o_idx]))]  # fmt: skip
     if not parts or sum(p.idx.size for p in parts) == 0:
         return _empty(prep)
     cat = {f: np.concatenate([getattr(p, f) for p in parts]) for f in _Rows.__dataclass_fields__
            if f != "zone"}  # fmt: skip
     zone_of = np.concatenate([np.full(p.idx.size, p.zone) for p in parts])
-    order = np.lexsort((-cat["overlap_length_m"], -cat["overlap_area_m2"], cat["status"]))
+    order = row_order(cat["status"], cat["overlap_area_m2"], cat["overlap_length_m"])
     cat = {f: v[order] for f, v in cat.items()}
     zone_of = zone_of[order]
     i = cat["idx"]
     versions = gh["version"].iloc[0] if len(gh) else ""
     zone_meta = [*meta, (None, versions, bool(gh["approximate"].any()) if len(gh) else False)]
-    zname, zver, zapprox = (np.array([m[j] for m in zone_meta], dtype=object) for j in range(3))
+    zname, zver, zapprox = ([m[j] for m in zone_meta] for j in range(3))
     geometry = _out_geometry(prep, i, cat["geometry"])
     table = {
         prep.id_name: prep.ids.to_numpy()[i],
         # None marks outside rows: an object column whenever they were asked for
-        "zone": pd.Series(zname[zone_of], dtype=object if include_outside else None),
-        "version": zver[zone_of],
-        "approximate": zapprox[zone_of].astype(bool),
-        "geom_type": np.array(["point", "line", "polygon"])[dim[i]],
-        "status": np.array(STATUSES, dtype=object)[cat["status"]],
+        "zone": pd.Series(np.array(zname, dtype=object)[zone_of], dtype=object)
+        if include_outside
+        else text_column(zname, zone_of),
+        "version": text_column(zver, zone_of),
+        "approximate": np.array(zapprox, dtype=bool)[zone_of],
+        "geom_type": text_column(["point", "line", "polygon"], dim[i]),
+        "status": text_column(STATUSES, cat["status"]),
         **{c: cat[c] for c in ("overlap_area_m2", "overlap_length_m", "share_of_feature",
                                "share_of_zone", "distance_m", "feature_area_m2",
                                "feature_length_m")},
@@ -506,12 +431,12 @@ def _out_geometry(
 ) -> gpd.GeoSeries:
     """Each row's geometry in the features' CRS: the feature itself (None in ``overlap``) from
     the input as declared, an overlap (metric) reprojected."""
-    out = np.asarray(prep.gdf.geometry.values[idx], dtype=object)
+    out = np.asarray(prep.gdf.geometry.values)[idx]
     clipped = np.flatnonzero(~shapely.is_missing(overlap))
     if clipped.size:
         moved = gpd.GeoSeries(overlap[clipped], crs=METRIC_CRS).to_crs(prep.out_crs)
         out[clipped] = moved.to_numpy()
-    return gpd.GeoSeries(out, crs=prep.out_crs)
+    return gpd.GeoSeries(GeometryArray(out, crs=prep.out_crs))  # shapely geometries or None
 
 
 def _empty(prep: _Prepared) -> gpd.GeoDataFrame:

@@ -95,18 +95,26 @@ def _cell_classes(
 
 
 def _all_cells(
-    table: NDArray[np.bool_],
+    interior: NDArray[np.bool_],
+    far: NDArray[np.bool_],
     i0: NDArray[np.int32],
     i1: NDArray[np.int32],
     j0: NDArray[np.int32],
     j1: NDArray[np.int32],
-) -> NDArray[np.bool_]:
-    """Whether every cell of each rectangle [j0..j1] x [i0..i1] is True (an integral image of
-    the False cells)."""
-    s = np.zeros((table.shape[0] + 1, table.shape[1] + 1), dtype=np.int32)
-    s[1:, 1:] = (~table).cumsum(axis=0, dtype=np.int32).cumsum(axis=1, dtype=np.int32)
-    bad = s[j1 + 1, i1 + 1] - s[j0, i1 + 1] - s[j1 + 1, i0] + s[j0, i0]
-    return np.asarray(bad == 0)
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Whether every cell of each rectangle [j0..j1] x [i0..i1] is interior, and whether every
+    one is far: one integral image counting the cells that are not (not interior in the low
+    32 bits, not far in the high 32; each count stays below 2**32, so the two never carry into
+    each other and the rectangle sums of both come out of the same four look-ups)."""
+    ny, nx = interior.shape
+    packed = (~interior).astype(np.int64) | ((~far).astype(np.int64) << 32)
+    s = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    s[1:, 1:] = packed.cumsum(axis=0).cumsum(axis=1)
+    flat = s.ravel()
+    w = nx + 1
+    lo, hi = j0 * w, (j1 + 1) * w
+    bad = flat[hi + i1 + 1] - flat[lo + i1 + 1] - flat[hi + i0] + flat[lo + i0]
+    return np.asarray(bad & 0xFFFFFFFF == 0), np.asarray(bad >> 32 == 0)
 
 
 def settle(
@@ -142,8 +150,8 @@ def settle(
     ci0, ci1 = np.clip(i0, 0, nx - 1), np.clip(i1, 0, nx - 1)
     cj0, cj1 = np.clip(j0, 0, ny - 1), np.clip(j1, 0, ny - 1)
     whole = (i0 == ci0) & (i1 == ci1) & (j0 == cj0) & (j1 == cj1)
-    inside = whole & _all_cells(interior, ci0, ci1, cj0, cj1)
-    away = _all_cells(far, ci0, ci1, cj0, cj1)  # parts off the grid are farther than pad
+    all_in, away = _all_cells(interior, far, ci0, ci1, cj0, cj1)
+    inside = whole & all_in  # parts off the grid are farther than pad: away stands
     return cand[inside], cand[~inside & ~away]
 
 
@@ -165,7 +173,8 @@ def distance_outside(
     if geoms.size == 0:
         return np.zeros(0)
     if shapely.get_num_coordinates(zone) < 64:  # a few segments: GEOS directly is faster
-        d = np.asarray(shapely.distance(zone, geoms), dtype=np.float64)
+        # to the boundary: the same segment pairs, without GEOS's containment tests first
+        d = np.asarray(shapely.distance(shapely.boundary(zone), geoms), dtype=np.float64)
         return d if max_m is None else np.where(d <= max_m, d, np.inf)
     tree = shapely.STRtree(_segments(zone))
     (i, _), d = tree.query_nearest(
@@ -228,9 +237,11 @@ def proven_valid(geoms: NDArray[np.object_], facts: Facts) -> NDArray[np.bool_]:
     than rounding can blur, and goes round once (a strictly convex ring: simple, so valid)."""
     ok = facts.types == 0
     n = np.where(facts.types == 3, facts.n_coords, 0)
-    poly = np.flatnonzero(n > 0)
+    # a ring has at least 4 coordinates: a polygon of fewer than 8 has no hole
+    poly = np.flatnonzero((n >= 8) & (n <= 16))
     n[poly[shapely.get_num_interior_rings(geoms[poly]) > 0]] = 0
-    for size in np.unique(n[(n >= 4) & (n <= 16)]):
+    sizes = np.flatnonzero(np.bincount(np.clip(n, 0, 17), minlength=18)[4:17]) + 4
+    for size in sizes:
         idx = np.flatnonzero(n == size)
         if idx.size == n.size:  # all alike (buildings, often): the coordinates as they are
             rings = facts.coords.reshape(idx.size, size, 2)
@@ -242,27 +253,32 @@ def proven_valid(geoms: NDArray[np.object_], facts: Facts) -> NDArray[np.bool_]:
 
 
 #: Rings checked at a time by :func:`proven_valid`.
-_CHUNK = 16_384
+_CHUNK = 8_192
 
 
 def _strictly_convex(ring: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Per closed ring (k, n, 2): turns the same way at every vertex, by more than rounding
-    can blur, and goes round once.
-
-    Worked on (n, k) copies of the coordinates: every step, reductions over a ring's vertices
-    included, is then an operation on contiguous rows across all k rings (numpy reduces a
-    short last axis one ring at a time, several times slower)."""
-    x = np.ascontiguousarray(ring[:, :, 0].T)
-    y = np.ascontiguousarray(ring[:, :, 1].T)
-    ex, ey = x[1:] - x[:-1], y[1:] - y[:-1]  # edge j runs from vertex j to vertex j + 1
-    # turn at each vertex: edge j against edge j + 1 (the last against the first)
-    cross = np.empty_like(ex)
-    cross[:-1] = ex[:-1] * ey[1:] - ey[:-1] * ex[1:]
-    cross[-1] = ex[-1] * ey[0] - ey[-1] * ex[0]
-    tol = 1e-9 * np.maximum.reduce(ex * ex + ey * ey, axis=0)  # >= 1e-9 |e| |f|
-    good = (np.minimum.reduce(cross, axis=0) > tol) | (np.maximum.reduce(cross, axis=0) < -tol)
-    if ring.shape[1] > 5:  # five or more vertices can turn twice (a star); four cannot
-        fx, fy = np.roll(ex, -1, axis=0), np.roll(ey, -1, axis=0)
-        turn = np.arctan2(cross, ex * fx + ey * fy).sum(axis=0)
+    can blur, and goes round once. Vertex by vertex over the rings' columns (numpy reduces
+    short rows slowly)."""
+    m = ring.shape[1] - 1  # edge j runs from vertex j to vertex j + 1
+    ex = [ring[:, j + 1, 0] - ring[:, j, 0] for j in range(m)]
+    ey = [ring[:, j + 1, 1] - ring[:, j, 1] for j in range(m)]
+    lo = hi = big = turn = np.zeros(0)
+    for j in range(m):  # the turn at vertex j + 1: edge j against the next (the last: first)
+        k = (j + 1) % m
+        cross = ex[j] * ey[k] - ey[j] * ex[k]
+        length2 = ex[j] * ex[j] + ey[j] * ey[j]
+        if j == 0:
+            lo, hi, big = cross, cross.copy(), length2
+        else:
+            np.minimum(lo, cross, out=lo)
+            np.maximum(hi, cross, out=hi)
+            np.maximum(big, length2, out=big)
+        if m > 4:  # five or more vertices can turn twice (a star); four cannot
+            angle = np.arctan2(cross, ex[j] * ex[k] + ey[j] * ey[k])
+            turn = angle if j == 0 else turn + angle
+    tol = 1e-9 * big  # >= 1e-9 |e| |f|
+    good = (lo > tol) | (hi < -tol)
+    if m > 4:
         good &= np.abs(np.abs(turn) - 2 * np.pi) < 1.0
     return np.asarray(good, dtype=bool)
