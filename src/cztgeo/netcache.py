@@ -162,17 +162,13 @@ def read_cache(path: Path, *, modes: tuple[str, ...]) -> tuple[CacheMeta, CacheA
             f"{path.name}: network cache format {got!r} is not {CACHE_FORMAT}; "
             "rebuild it from the OSM file"
         )
-    if meta["format"] == 2:  # never trust an unchecked index
-        arrays.pop("reverse", None)
-    problem = _cache_problem(meta, arrays, modes=modes)
+    # a format-2 file has no reverse index (a stray one is never trusted unchecked)
+    names = [k for k in CACHE_ARRAYS if meta["format"] != 2 or k != "reverse"]
+    problem = _cache_problem(meta, arrays, names, modes=modes)
     if problem:
         raise DataSourceError(f"{path.name}: invalid network cache ({problem}); rebuild it")
     meta.setdefault("stations", {})
-    typed = {
-        name: arrays[name].astype(dtype, copy=False)
-        for name, dtype in _DTYPES.items()
-        if name in arrays  # a format-2 file has no reverse index
-    }
+    typed = {name: arrays[name].astype(_DTYPES[name], copy=False) for name in names}
     return cast("CacheMeta", meta), cast("CacheArrays", typed)
 
 
@@ -209,18 +205,22 @@ def _check_npy_header(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> No
 
 
 def _cache_problem(
-    meta: Mapping[str, object], arrays: Mapping[str, NDArray[Any]], *, modes: tuple[str, ...]
+    meta: Mapping[str, object],
+    arrays: Mapping[str, NDArray[Any]],
+    names: list[str],
+    *,
+    modes: tuple[str, ...],
 ) -> str:
-    """What is wrong with a loaded cache (empty string when it is sound)."""
-    stored = [k for k in CACHE_ARRAYS if meta.get("format") != 2 or k != "reverse"]
-    missing = [k for k in stored if k not in arrays]
+    """What is wrong with a loaded cache, whose format stores the ``names`` arrays (empty
+    string when it is sound)."""
+    missing = [k for k in names if k not in arrays]
     if missing:
         return f"arrays {missing} missing"
     return (
         _meta_problem(meta, modes)
-        or _shape_problem(arrays, stored)
+        or _shape_problem(arrays, names)
         or _value_problem(len(cast("list[str]", meta["kinds"])), arrays)
-        or ("reverse" in stored and _reverse_problem(arrays))
+        or ("reverse" in names and _reverse_problem(arrays))
         or ""
     )
 
